@@ -1,0 +1,120 @@
+"""The one state object the GUI's panels share, free of Qt so it can be tested and scripted.
+
+Panels never call each other: they change this state and listen to its events. Listeners
+run synchronously in the thread that made the change, which in the app is always the GUI
+thread (worker threads report by signals, and the GUI thread applies what they report).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+
+import numpy as np
+
+from .data import ImageDataset
+from .latent import Encoding, ViewPlane
+from .trained_model import TrainedModel
+
+
+class Event(Enum):
+    MODELS = "models"  # the list of models, a name or a saved/unsaved flag changed
+    CURRENT_MODEL = "current_model"  # another model is shown (or its weights were replaced)
+    DATASET = "dataset"  # the data set that maps and previews use
+    ENCODING = "encoding"  # the test split's encoding for the current model
+    VIEW = "view"  # the 2-D view plane through latent space
+    SELECTION = "selection"  # the selected test image (index) changed
+    PROBE = "probe"  # the latent point being examined (a click on the map) changed
+    TRAINING = "training"  # training started or ended
+
+
+Listener = Callable[[], None]
+
+
+class AppState:
+    def __init__(self) -> None:
+        self.models: list[TrainedModel] = []
+        self.current: TrainedModel | None = None
+        self.dataset: ImageDataset | None = None
+        self.encoding: Encoding | None = None
+        self.view: ViewPlane | None = None
+        self.selected_index: int | None = None
+        self.probe: np.ndarray | None = None
+        self.training = False
+        self._listeners: dict[Event, list[Listener]] = {event: [] for event in Event}
+
+    def subscribe(self, event: Event, listener: Listener) -> None:
+        self._listeners[event].append(listener)
+
+    def unsubscribe(self, event: Event, listener: Listener) -> None:
+        if listener in self._listeners[event]:
+            self._listeners[event].remove(listener)
+
+    def _emit(self, event: Event) -> None:
+        for listener in list(self._listeners[event]):
+            listener()
+
+    # -- models -----------------------------------------------------------------
+    def add_model(self, trained: TrainedModel, make_current: bool = True) -> None:
+        self.models.append(trained)
+        self._emit(Event.MODELS)
+        if make_current:
+            self.set_current(trained)
+
+    def remove_model(self, trained: TrainedModel) -> None:
+        self.models.remove(trained)
+        self._emit(Event.MODELS)
+        if self.current is trained:
+            self.set_current(self.models[-1] if self.models else None)
+
+    def rename_model(self, trained: TrainedModel, name: str) -> None:
+        trained.name = name
+        trained.unsaved = True
+        self._emit(Event.MODELS)
+
+    def models_changed(self) -> None:
+        """Tell listeners that a model's flags or weights changed in place (e.g. after saving)."""
+        self._emit(Event.MODELS)
+
+    def set_current(self, trained: TrainedModel | None) -> None:
+        """Show another model; its encoding must be computed again, so the old one is dropped."""
+        self.current = trained
+        self.encoding = None
+        self.selected_index = None
+        self.probe = None
+        self._emit(Event.CURRENT_MODEL)
+        self._emit(Event.ENCODING)
+        self._emit(Event.SELECTION)
+
+    def current_weights_changed(self) -> None:
+        """The current model's weights were replaced (a training snapshot): views must redraw."""
+        self._emit(Event.CURRENT_MODEL)
+
+    # -- data and views ------------------------------------------------------------
+    def set_dataset(self, dataset: ImageDataset | None) -> None:
+        self.dataset = dataset
+        self.encoding = None
+        self.selected_index = None
+        self._emit(Event.DATASET)
+        self._emit(Event.ENCODING)
+        self._emit(Event.SELECTION)
+
+    def set_encoding(self, encoding: Encoding | None) -> None:
+        self.encoding = encoding
+        self._emit(Event.ENCODING)
+
+    def set_view(self, view: ViewPlane) -> None:
+        self.view = view
+        self._emit(Event.VIEW)
+
+    def select(self, index: int | None) -> None:
+        self.selected_index = index
+        self._emit(Event.SELECTION)
+
+    def set_probe(self, z: np.ndarray | None) -> None:
+        self.probe = None if z is None else np.asarray(z, dtype=np.float64)
+        self._emit(Event.PROBE)
+
+    def set_training(self, training: bool) -> None:
+        self.training = training
+        self._emit(Event.TRAINING)

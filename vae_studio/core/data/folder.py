@@ -1,0 +1,137 @@
+"""Loading a folder of ordinary image files (PNG, JPEG, BMP, GIF, WebP, ...) as a data set."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from vae_studio.core.data.build import held_out_count
+from vae_studio.core.data.dataset import ImageDataset
+from vae_studio.core.errors import ConfigError, DataError
+
+
+def _visible(name: str) -> bool:
+    # Hidden entries (.DS_Store, .git, ...) are system clutter, not skipped images.
+    return not name.startswith(".")
+
+
+def _files_under(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and all(_visible(part) for part in p.relative_to(folder).parts)
+    )
+
+
+def _read_image(path: Path, image_size: int, channels: int) -> np.ndarray | None:
+    """The image as a (size, size) or (size, size, 3) uint8 array, or None when unreadable."""
+    mode = "L" if channels == 1 else "RGB"
+    try:
+        with Image.open(path) as image:
+            image.draft(mode, (image_size, image_size))  # lets JPEG decode at reduced size
+            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                # Transparent areas become black, the background of MNIST-style data.
+                image = Image.alpha_composite(Image.new("RGBA", image.size, (0, 0, 0, 255)), image.convert("RGBA"))
+            image = image.convert(mode).resize((image_size, image_size), Image.Resampling.LANCZOS)
+            return np.asarray(image, dtype=np.uint8)
+    # Pillow's format plugins raise many exception types on malformed input (OSError,
+    # SyntaxError, ValueError, struct.error, DecompressionBombError, ...); each one
+    # just means this file is not an image we can use.
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def load_image_folder(
+    path: str | Path, image_size: int = 28, channels: int = 1, seed: int = 0
+) -> ImageDataset:
+    """Load every readable image under ``path``, resized to ``image_size`` square pixels.
+
+    With subfolders, each subfolder (searched recursively) is a class named after
+    it, classes in sorted order, and files lying directly in ``path`` are ignored;
+    without subfolders the images are unlabelled. Images are converted to
+    grayscale (``channels=1``) or RGB (3) and stretched to a square. Files Pillow
+    cannot read are skipped and counted in ``skipped_files``. A sixth of each
+    class, chosen by a permutation seeded with ``seed``, becomes the test split.
+    """
+    if channels not in (1, 3):
+        raise ConfigError(f"Images can have 1 (grayscale) or 3 (RGB) channels, not {channels}.")
+    if image_size < 1:
+        raise ConfigError(f"Image size must be a positive number of pixels, got {image_size}.")
+    folder = Path(path).expanduser()
+    if not folder.exists():
+        raise DataError(f"Image folder not found: {folder}")
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder; point to a folder of image files.")
+
+    entries = sorted(p for p in folder.iterdir() if _visible(p.name))
+    class_dirs = [p for p in entries if p.is_dir()]
+    loose = [p for p in entries if p.is_file()]
+    groups = [(d.name, _files_under(d)) for d in class_dirs] if class_dirs else [("", loose)]
+    notes: list[str] = []
+    skipped = 0
+    if class_dirs and loose:
+        skipped += len(loose)
+        notes.append(
+            f"Ignored {len(loose)} files lying directly in {folder}: with class subfolders, only their images are used."
+        )
+    all_files = [f for _, files in groups for f in files]
+    if not all_files:
+        raise DataError(f"Image folder is empty: {folder}")
+
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        arrays = dict(zip(all_files, pool.map(lambda f: _read_image(f, image_size, channels), all_files)))
+    unreadable = []
+    class_names: list[str] = []
+    rng = np.random.default_rng(seed)
+    train_images, test_images, train_labels, test_labels = [], [], [], []
+    for class_name, files in groups:
+        images = []
+        for file in files:
+            array = arrays[file]
+            if array is None:
+                unreadable.append(file)
+            else:
+                images.append(array)
+        if not images:
+            if class_dirs:
+                notes.append(f"Class folder {class_name!r} has no readable images and was left out.")
+            continue
+        order = rng.permutation(len(images))
+        cut = len(images) - held_out_count(len(images))
+        label = len(class_names)
+        class_names.append(class_name)
+        train_images += [images[i] for i in order[:cut]]
+        test_images += [images[i] for i in order[cut:]]
+        train_labels += [label] * cut
+        test_labels += [label] * (len(images) - cut)
+
+    skipped += len(unreadable)
+    if unreadable:
+        examples = ", ".join(str(f.relative_to(folder)) for f in unreadable[:3])
+        notes.append(f"Skipped {len(unreadable)} files that are not readable images (e.g. {examples}).")
+    if not class_names:
+        raise DataError(
+            f"No readable images in {folder}: none of its {len(all_files)} files could be opened as an image."
+        )
+
+    def stack(images: list[np.ndarray]) -> torch.Tensor:
+        if not images:
+            return torch.empty((0, channels, image_size, image_size), dtype=torch.uint8)
+        array = np.stack(images)
+        array = array[:, None] if channels == 1 else array.transpose(0, 3, 1, 2)
+        return torch.from_numpy(np.ascontiguousarray(array))
+
+    labelled = bool(class_dirs)
+    return ImageDataset(
+        name=folder.name,
+        train_images=stack(train_images),
+        test_images=stack(test_images),
+        train_labels=torch.tensor(train_labels, dtype=torch.int64) if labelled else None,
+        test_labels=torch.tensor(test_labels, dtype=torch.int64) if labelled else None,
+        class_names=tuple(class_names) if labelled else (),
+        skipped_files=skipped,
+        notes=tuple(notes),
+    )

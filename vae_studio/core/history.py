@@ -1,0 +1,36 @@
+"""Per-step and per-epoch loss history, kept by the trainer and saved in checkpoints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+
+@dataclass
+class History:
+    """Loss terms in nats per image. Step lists grow together, epoch lists grow together."""
+
+    step_loss: list[float] = field(default_factory=list)
+    step_recon: list[float] = field(default_factory=list)
+    step_kl: list[float] = field(default_factory=list)
+    epoch_train_loss: list[float] = field(default_factory=list)
+    epoch_test_loss: list[float] = field(default_factory=list)
+    epoch_test_recon: list[float] = field(default_factory=list)
+    epoch_test_kl: list[float] = field(default_factory=list)
+
+    @property
+    def steps(self) -> int:
+        return len(self.step_loss)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.epoch_test_loss)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {f.name: np.asarray(getattr(self, f.name), dtype=np.float64) for f in fields(self)}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> History:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: [float(v) for v in np.asarray(a).ravel()] for k, a in arrays.items() if k in names})

@@ -1,0 +1,47 @@
+"""From a TrainConfig to the data and the fresh model it describes: shared by the CLI and the GUI."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import torch
+
+from .config import ModelConfig, TrainConfig
+from .data import ImageDataset, load_dataset, select_classes
+from .errors import ConfigError
+from .history import History
+from .models import build_model
+from .trained_model import TrainedModel
+
+
+def training_data(config: TrainConfig) -> ImageDataset:
+    """The data set a run trains on: the named set, restricted to ``classes`` and ``train_subset``."""
+    dataset = load_dataset(config.dataset, image_size=config.image_size, channels=config.channels, seed=config.seed)
+    if config.classes:
+        dataset = select_classes(dataset, config.classes)
+    if config.train_subset:
+        # A random (seeded) subset rather than the first N, which may be sorted by class.
+        keep = torch.randperm(len(dataset.train_images), generator=torch.Generator().manual_seed(config.seed))
+        keep = keep[: config.train_subset]
+        dataset = replace(
+            dataset,
+            train_images=dataset.train_images[keep],
+            train_labels=None if dataset.train_labels is None else dataset.train_labels[keep],
+            train_factors=None if dataset.train_factors is None else dataset.train_factors[keep],
+        )
+    return dataset
+
+
+def model_config_for(dataset: ImageDataset, **options: object) -> ModelConfig:
+    """A ModelConfig for ``dataset``: its image shape, and its class count for a conditional model."""
+    kind = options.get("kind", "vae")
+    if kind == "cvae" and not dataset.labelled:
+        raise ConfigError(f"a conditional VAE needs class labels, and {dataset.name} has none")
+    num_classes = dataset.num_classes if kind == "cvae" else 0
+    return ModelConfig(image_shape=dataset.image_shape, num_classes=num_classes, **options)  # type: ignore[arg-type]
+
+
+def new_trained_model(dataset: ImageDataset, train_config: TrainConfig, name: str, **options: object) -> TrainedModel:
+    """An untrained model for ``dataset``, its weights seeded by the run's seed."""
+    model = build_model(model_config_for(dataset, **options), seed=train_config.seed)
+    return TrainedModel(model, train_config, dataset.class_names, History(), name)
