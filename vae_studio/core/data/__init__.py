@@ -78,8 +78,11 @@ def load_dataset(
         if not path.strip():
             raise DataError(f"The data set spec {spec!r} needs a folder path after '{prefix}:'.")
         if prefix.lower() == "idx":
-            return conform(load_idx_folder(Path(path.strip())), image_size, channels)
-        return load_image_folder(Path(path.strip()), image_size=image_size, channels=channels, seed=seed)
+            dataset = conform(load_idx_folder(Path(path.strip())), image_size, channels)
+        else:
+            dataset = load_image_folder(Path(path.strip()), image_size=image_size, channels=channels, seed=seed)
+        # The name is the spec itself, so a checkpoint's TrainConfig.dataset reloads the same data.
+        return dataclasses.replace(dataset, name=spec)
 
     name = spec.lower()
     if name not in DATASET_CHOICES:
@@ -91,7 +94,7 @@ def load_dataset(
         # Only the generator uses the seed; the folders do not matter to it.
         return _load_builtin(name, image_size, channels, seed, None, None)
     resources = resources_dir() if name in ("mnist", "fashion-mnist") else None
-    cache = None if name == "mnist" else (cache_dir or default_cache_dir())
+    cache = None if name == "mnist" else Path(cache_dir or default_cache_dir())
     return _load_builtin(name, image_size, channels, 0, resources, cache)
 
 

@@ -13,8 +13,6 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
 from vae_studio.core.data.build import labelled_dataset
 from vae_studio.core.data.dataset import ImageDataset
 from vae_studio.core.errors import DataError
@@ -44,7 +42,9 @@ SOURCES: dict[str, _Source] = {
         "EMNIST letters",
         "EMNIST",
         tuple(
-            f"emnist-letters-{split}-{kind}-ubyte" for split in ("train", "test") for kind in ("images-idx3", "labels-idx1")
+            f"emnist-letters-{split}-{kind}-ubyte"
+            for split in ("train", "test")
+            for kind in ("images-idx3", "labels-idx1")
         ),
         "from the gzip folder inside https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip, unpacked",
         {"split": "letters"},
@@ -81,18 +81,25 @@ def load_download(name: str, cache_dir: Path | None = None) -> ImageDataset:
     source = SOURCES[name]
     root = cache_dir or default_cache_dir()
     dataset_class = getattr(torchvision.datasets, source.class_name)
+    folder = raw_folder(name, root)
     try:
         train = dataset_class(str(root), train=True, download=True, **source.options)
         test = dataset_class(str(root), train=False, download=True, **source.options)
-    # Offline, torchvision raises URLError (an OSError) or RuntimeError after
-    # trying its mirrors; a cut-off download leaves a bad zip; a full disk or a
-    # read-only cache raises OSError.
-    except (OSError, RuntimeError, zipfile.BadZipFile) as exc:
-        reason = " ".join(str(exc).split())  # torchvision's messages span several lines
+    # Offline, torchvision raises URLError (an OSError) or RuntimeError after trying
+    # its mirrors; a cut-off download leaves a bad zip; a full disk or read-only cache
+    # raises OSError. Its IDX reader rejects malformed files with assert, TypeError or
+    # ValueError, so those mean the files in place are bad.
+    except (OSError, RuntimeError, zipfile.BadZipFile, AssertionError, TypeError, ValueError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__  # torchvision's messages span lines
+        if all((folder / file).is_file() for file in source.files):
+            raise DataError(
+                f"Could not read {source.title} from {folder}: {reason}. "
+                "The files there are damaged or not IDX files; delete them to download them again."
+            ) from exc
         raise DataError(
             f"Could not download {source.title}: {reason}\n"
             f"To use it offline, put the files {', '.join(source.files)} ({source.origin}) "
-            f"into the folder {raw_folder(name, root)}"
+            f"into the folder {folder}"
         ) from exc
 
     notes: tuple[str, ...] = ()
@@ -102,12 +109,4 @@ def load_download(name: str, cache_dir: Path | None = None) -> ImageDataset:
         train_images, test_images = train_images.transpose(1, 2), test_images.transpose(1, 2)
         notes = ("EMNIST images are stored transposed; they were turned upright.",)
     label_names = dict(enumerate(train.classes))
-    return labelled_dataset(
-        name,
-        train_images.to(torch.uint8),
-        train.targets,
-        test_images.to(torch.uint8),
-        test.targets,
-        label_names,
-        notes,
-    )
+    return labelled_dataset(name, train_images, train.targets, test_images, test.targets, label_names, notes)

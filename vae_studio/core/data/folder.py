@@ -32,6 +32,11 @@ def _read_image(path: Path, image_size: int, channels: int) -> np.ndarray | None
     try:
         with Image.open(path) as image:
             image.draft(mode, (image_size, image_size))  # lets JPEG decode at reduced size
+            if image.mode.startswith("I"):
+                # 16-bit images (mode I;16 or I): Pillow's 8-bit conversion would clip
+                # everything above 255 to white, so scale the 0-65535 range down instead.
+                values = np.asarray(image, dtype=np.float32) / 257
+                image = Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8))
             if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
                 # Transparent areas become black, the background of MNIST-style data.
                 image = Image.alpha_composite(Image.new("RGBA", image.size, (0, 0, 0, 255)), image.convert("RGBA"))

@@ -224,7 +224,8 @@ def load_idx_folder(
         cut = len(images[only]) - held_out_count(len(images[only]))
         notes.append(
             f"{folder} has no {'test' if only == 'train' else 'train'} files: the last "
-            f"{len(images[only]) - cut} of {len(images[only])} {only} images are used as the test split."
+            f"{len(images[only]) - cut} of {len(images[only])} {only} images are used as the test split "
+            "and the rest for training."
         )
         images = {"train": images[only][:cut], "test": images[only][cut:]}
         if labelled:
