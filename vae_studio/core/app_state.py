@@ -26,6 +26,9 @@ class Event(Enum):
     SELECTION = "selection"  # the selected test image (index) changed
     PROBE = "probe"  # the latent point being examined (a click on the map) changed
     TRAINING = "training"  # training started or ended
+    HISTORY = "history"  # the current model's loss history grew (while training)
+    PROGRESS = "progress"  # progress of long work (fraction done and a status text) or None when idle
+    OVERLAY = "overlay"  # a latent path another panel wants drawn on the map (e.g. an interpolation)
 
 
 Listener = Callable[[], None]
@@ -41,6 +44,9 @@ class AppState:
         self.selected_index: int | None = None
         self.probe: np.ndarray | None = None
         self.training = False
+        self.progress: tuple[float, str] | None = None
+        # Latent points (M, d) the map draws as a polyline through its view plane; None: nothing.
+        self.overlay_path: np.ndarray | None = None
         self._listeners: dict[Event, list[Listener]] = {event: [] for event in Event}
 
     def subscribe(self, event: Event, listener: Listener) -> None:
@@ -118,3 +124,16 @@ class AppState:
     def set_training(self, training: bool) -> None:
         self.training = training
         self._emit(Event.TRAINING)
+
+    def history_changed(self) -> None:
+        self._emit(Event.HISTORY)
+
+    def set_progress(self, fraction: float | None, text: str = "") -> None:
+        """Report long work's progress (0..1 and e.g. an ETA) for the status bar; None when done."""
+        self.progress = None if fraction is None else (fraction, text)
+        self._emit(Event.PROGRESS)
+
+    def set_overlay_path(self, path: np.ndarray | None) -> None:
+        """Ask the map to draw latent points (M, d) as a path (None clears it); the panel that set it owns it."""
+        self.overlay_path = None if path is None else np.array(path, dtype=np.float64)
+        self._emit(Event.OVERLAY)

@@ -54,6 +54,8 @@ def save_checkpoint(trained: TrainedModel, path: str | os.PathLike[str]) -> Path
                 os.unlink(tmp_name)
     except OSError as exc:
         raise CheckpointError(f"Could not save the checkpoint to {path}: {exc.strerror or exc}") from exc
+    except SafetensorError as exc:  # safetensors reports its own I/O failures (e.g. a full disk) this way
+        raise CheckpointError(f"Could not save the checkpoint to {path}: {exc}") from exc
     trained.path = path
     trained.unsaved = False
     return path
@@ -92,10 +94,14 @@ def load_checkpoint(path: str | os.PathLike[str], device: torch.device | str = "
         info = json.loads(metadata["info"])
         model_config = config_from_dict(ModelConfig, info["model_config"])
         train_config = config_from_dict(TrainConfig, info["train_config"])
-    except (KeyError, TypeError, ValueError, json.JSONDecodeError, ConfigError) as exc:
+        class_names = tuple(str(name) for name in info.get("class_names") or ())
+    except (KeyError, TypeError, ValueError, AttributeError, json.JSONDecodeError, ConfigError) as exc:
         raise fail(f"its description of the model is damaged ({exc})") from exc
 
-    model = build_model(model_config)
+    try:
+        model = build_model(model_config)
+    except (TypeError, ValueError, RuntimeError) as exc:  # e.g. a layer width that is not a positive int
+        raise fail(f"its description of the model is damaged ({exc})") from exc
     weights = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
     try:
         model.load_state_dict(weights)
@@ -108,7 +114,7 @@ def load_checkpoint(path: str | os.PathLike[str], device: torch.device | str = "
     return TrainedModel(
         model=model,
         train_config=train_config,
-        class_names=tuple(info.get("class_names", ())),
+        class_names=class_names,
         history=history,
         name=str(info.get("name") or path.stem),
         path=path,

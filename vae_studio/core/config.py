@@ -85,6 +85,8 @@ class TrainConfig:
     epochs: int = 10
     batch_size: int = 128
     lr: float = 1e-3
+    # The learning rate is multiplied by this after every epoch (exponential decay; 1 = constant).
+    lr_decay: float = 1.0
     beta: float = 1.0
     # Linear KL warm-up (Bowman et al. 2016, "Generating sentences from a continuous space"):
     # beta ramps from 0 to its value over this many epochs.
@@ -108,6 +110,8 @@ class TrainConfig:
             raise ConfigError(f"batch size must be at least 1; got {self.batch_size}")
         if not self.lr > 0:
             raise ConfigError(f"learning rate must be positive; got {self.lr}")
+        if not 0 < self.lr_decay <= 1:
+            raise ConfigError(f"the learning-rate decay per epoch must be in (0, 1]; got {self.lr_decay}")
         if self.beta < 0 or self.warmup_epochs < 0:
             raise ConfigError("beta and warm-up must not be negative")
         if self.corruption != "none" and not self.noise_level > 0:

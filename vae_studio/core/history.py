@@ -18,6 +18,9 @@ class History:
     epoch_test_loss: list[float] = field(default_factory=list)
     epoch_test_recon: list[float] = field(default_factory=list)
     epoch_test_kl: list[float] = field(default_factory=list)
+    # The step count when each epoch ended, so curves can mark the test loss at the right step
+    # even when a stopped run's last epoch is incomplete (floats, like every list read back).
+    epoch_end_step: list[float] = field(default_factory=list)
 
     @property
     def steps(self) -> int:

@@ -208,3 +208,13 @@ def slerp(z0: np.ndarray, z1: np.ndarray, steps: int) -> np.ndarray:
 def sample_prior(latent_dim: int, n: int, temperature: float = 1.0, seed: int | None = None) -> np.ndarray:
     """n points from N(0, temperature^2 I): the temperature scales the sampling sigma."""
     return temperature * np.random.default_rng(seed).standard_normal((n, latent_dim))
+
+
+def posterior_samples(mu: np.ndarray, logvar: np.ndarray | None, n: int, seed: int = 0) -> np.ndarray:
+    """n draws from q(z|x) = N(mu, diag(exp(logvar))), reproducible from ``seed``, so every view
+    that shows "samples of this image's posterior" shows the same ones. A plain AE has only mu."""
+    mu = np.asarray(mu, np.float64)
+    if logvar is None:
+        return np.repeat(mu[None], n, axis=0)
+    eps = np.random.default_rng(seed).standard_normal((n, len(mu)))
+    return mu + np.exp(0.5 * np.asarray(logvar, np.float64)) * eps

@@ -16,7 +16,9 @@ from .trained_model import TrainedModel
 
 def training_data(config: TrainConfig) -> ImageDataset:
     """The data set a run trains on: the named set, restricted to ``classes`` and ``train_subset``."""
-    dataset = load_dataset(config.dataset, image_size=config.image_size, channels=config.channels, seed=config.seed)
+    # The data's own seed (shapes generation, folder split) stays at its default: the run's seed
+    # changes the initial weights and batch order, never which images are train and which are test.
+    dataset = load_dataset(config.dataset, image_size=config.image_size, channels=config.channels)
     if config.classes:
         dataset = select_classes(dataset, config.classes)
     if config.train_subset:

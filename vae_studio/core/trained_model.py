@@ -28,4 +28,6 @@ class TrainedModel:
     def describe(self) -> str:
         """A one-line summary such as ``VAE mlp z=2 on mnist, 10 epochs``."""
         c = self.config
-        return f"{c.kind.upper()} {c.arch} z={c.latent_dim} on {self.train_config.dataset}, {self.history.epochs} epochs"
+        epochs = self.history.epochs
+        unit = "epoch" if epochs == 1 else "epochs"
+        return f"{c.kind.upper()} {c.arch} z={c.latent_dim} on {self.train_config.dataset}, {epochs} {unit}"

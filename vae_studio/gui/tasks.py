@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,14 @@ from ..core.errors import VaeStudioError
 from ..core.trainer import RunControl
 
 log = logging.getLogger(__name__)
+
+# Every thread a TaskRunner starts, so tests can fail when one is left running.
+_threads: weakref.WeakSet[QThread] = weakref.WeakSet()
+
+
+def running_threads() -> list[QThread]:
+    """Task threads that are still running (normally none once every runner was shut down)."""
+    return [thread for thread in list(_threads) if thread.isRunning()]
 
 
 class TaskContext:
@@ -78,6 +87,7 @@ class TaskRunner(QObject):
             return False
         self.control = RunControl()
         thread = QThread()
+        _threads.add(thread)
         worker = _Worker(fn, self.control)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)

@@ -1,0 +1,333 @@
+"""How responsive the desktop app feels (issue 3's targets). Run on demand (it is not a test)::
+
+    python benchmarks/gui_responsiveness.py                 # everything (about a minute or two)
+    python benchmarks/gui_responsiveness.py --skip-training --skip-launch
+
+Figures, all measured in the real ``MainWindow`` (headless: ``QT_QPA_PLATFORM=offscreen`` unless a
+display is set; Qt then paints with its software rasteriser, as on most lab machines):
+
+1. Click-to-preview latency on the 784-400-2 MLP VAE: from sending the mouse press of a click on
+   the latent map (press + release, delivered synchronously to the map's viewport) to the moment
+   the preview's ``decodedView`` receives the decoded image. Median and 95th percentile over
+   ``--clicks`` clicks at random positions of the visible map, reported apart for clicks on empty
+   space and for clicks on a dot (which also select that image; every panel that shows the
+   selection redraws on the next event-loop turn). Target: median <= 10 ms.
+2. The longest GUI-thread stall during a real training run started from the training panel
+   (one epoch of all 60,000 MNIST images, z = 2, map refresh every 50 steps, a probe and a
+   selected image in the preview so every snapshot redraws them too): a 10 ms QTimer measures
+   how late each of its ticks fires. Target: longest stall <= 50 ms. The same timer with the
+   window idle for 3 s first shows how much of that the machine's other load accounts for;
+   ``--with-manifold`` measures the run again with the decoded manifold shown.
+3. Frames per second while panning a map of 70,000 points (all of MNIST, train + test, encoded):
+   the view is translated and the viewport repainted synchronously, ``--frames`` times.
+   Target: >= 30 frames per second.
+4. Launch to window shown: a fresh Python process imports the app, builds ``MainWindow`` and shows
+   it; the time from starting the process to the window's first expose event. Median of
+   ``--launches``. Target: <= 3 s.
+
+The machine may be shared with other work: compare figures from one run only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEvent, QPoint, QPointF, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from vae_studio.core.app_state import Event  # noqa: E402
+from vae_studio.core.config import TrainConfig  # noqa: E402
+from vae_studio.core.recipe import new_trained_model  # noqa: E402
+from vae_studio.gui.app import configure_pyqtgraph, set_application_names  # noqa: E402
+from vae_studio.gui.main_window import MainWindow  # noqa: E402
+
+TARGET_PREVIEW_MS = 10.0
+TARGET_STALL_MS = 50.0
+TARGET_FPS = 30.0
+TARGET_LAUNCH_S = 3.0
+TIMEOUT_S = 120.0
+
+# The child process of the launch measurement: the app's own start-up (as in gui/app.run_app),
+# reporting the wall-clock time of the window's first expose event, then closing cleanly.
+LAUNCH_CHILD = r"""
+import sys, time
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from vae_studio.gui.app import configure_pyqtgraph, set_application_names
+from vae_studio.gui.main_window import MainWindow
+
+class ExposeWatch(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Expose and watched.isExposed():
+            print(f"EXPOSED {time.time():.6f}", flush=True)
+            QTimer.singleShot(0, finish)
+            watched.removeEventFilter(self)
+        return False
+
+def finish():
+    window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    window.close()
+    app.quit()
+
+set_application_names()
+configure_pyqtgraph()
+app = QApplication(sys.argv[:1])
+window = MainWindow()
+watch = ExposeWatch()
+window.winId()  # creates the native window, so its expose events can be watched
+window.windowHandle().installEventFilter(watch)
+window.show()
+app.exec()
+"""
+
+
+def wait_until(app: QApplication, condition, what: str, timeout_s: float = TIMEOUT_S) -> None:
+    deadline = time.perf_counter() + timeout_s
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        app.processEvents()
+        time.sleep(0.002)
+
+
+def report(name: str, value: float, unit: str, target: str, ok: bool) -> None:
+    print(f"  {name:<44} {value:10.2f} {unit:<4} (target {target}: {'met' if ok else 'NOT met'})")
+
+
+def new_window(app: QApplication) -> MainWindow:
+    window = MainWindow()
+    window.resize(1400, 900)
+    window.show()
+    wait_until(app, lambda: window.state.dataset is not None, "the default data set")
+    return window
+
+
+def close_window(app: QApplication, window: MainWindow) -> None:
+    window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+
+
+def send_click(viewport, pos: QPoint) -> None:
+    left = Qt.MouseButton.LeftButton
+    press, release = QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease
+    for kind, buttons in ((press, left), (release, Qt.MouseButton.NoButton)):
+        global_pos = QPointF(viewport.mapToGlobal(pos))
+        event = QMouseEvent(kind, QPointF(pos), global_pos, left, buttons, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(viewport, event)
+
+
+def click_latency(app: QApplication, clicks: int) -> None:
+    window = new_window(app)
+    state = window.state
+    trained = new_trained_model(state.dataset, TrainConfig(), "bench", latent_dim=2)  # 784-400-2 MLP VAE
+    trained.model.eval()
+    state.add_model(trained)
+    wait_until(app, lambda: state.encoding is not None, "the test split's encoding")
+    app.processEvents()
+    panel, view = window.latent_map_panel, window.preview_panel.decodedView
+    plot = panel.latentMap
+    set_at: list[float] = []
+    original_set_image = view.set_image
+
+    def timed_set_image(image) -> None:
+        set_at.append(time.perf_counter())
+        original_set_image(image)
+
+    view.set_image = timed_set_image  # instance attribute: only this window's preview is timed
+    (x0, x1), (y0, y1) = plot.getViewBox().viewRange()
+    rng = np.random.default_rng(0)
+    latencies: list[float] = []
+    selecting: list[float] = []  # clicks on a dot also select it (on the next event-loop turn)
+    while len(latencies) + len(selecting) < clicks:
+        xy = QPointF(rng.uniform(x0, x1), rng.uniform(y0, y1))
+        scene = plot.getViewBox().mapViewToScene(xy)
+        if panel.legend.sceneBoundingRect().contains(scene):
+            continue  # a click on the legend shows or hides a class instead
+        pos = plot.mapFromScene(scene)
+        state.select(None)
+        app.processEvents()
+        set_at.clear()
+        start = time.perf_counter()
+        send_click(plot.viewport(), pos)
+        if not set_at:
+            raise SystemExit("a click on the map did not reach the preview")
+        latency = (set_at[-1] - start) * 1000
+        app.processEvents()  # paint and show the selection, as between two real clicks
+        (latencies if state.selected_index is None else selecting).append(latency)
+    view.set_image = original_set_image
+    close_window(app, window)
+    median, p95 = statistics.median(latencies), float(np.percentile(latencies, 95))
+    print(f"Click to preview, 784-400-2 MLP, {len(latencies)} clicks on empty space:")
+    report("median", median, "ms", f"<= {TARGET_PREVIEW_MS:g} ms", median <= TARGET_PREVIEW_MS)
+    report("95th percentile", p95, "ms", "-", True)
+    if selecting:
+        print(f"  ... and {len(selecting)} clicks on a dot (which also select it):")
+        report("median", statistics.median(selecting), "ms", "-", True)
+        report("95th percentile", float(np.percentile(selecting, 95)), "ms", "-", True)
+
+
+def lateness_of_10ms_ticks(app: QApplication, until) -> np.ndarray:
+    """Run the event loop until ``until()`` and return how late (ms) each tick of a 10 ms timer fired."""
+    ticks: list[float] = []
+    clock = QElapsedTimer()
+    probe = QTimer(interval=10, timerType=Qt.TimerType.PreciseTimer)
+    probe.timeout.connect(lambda: ticks.append(clock.nsecsElapsed() / 1e6))
+    clock.start()
+    probe.start()
+    wait_until(app, until, "the measured work", timeout_s=600)
+    probe.stop()
+    return np.diff(np.array(ticks)) - 10.0
+
+
+def idle_baseline(app: QApplication) -> None:
+    """The same timer with the window open and idle: what the machine's load alone costs."""
+    window = new_window(app)
+    end = time.perf_counter() + 3.0
+    lateness = lateness_of_10ms_ticks(app, lambda: time.perf_counter() > end)
+    close_window(app, window)
+    print("GUI-thread stalls with the window idle for 3 s (the machine's own noise):")
+    report("longest stall", float(lateness.max()), "ms", "-", True)
+
+
+def training_stall(app: QApplication, manifold: bool) -> None:
+    window = new_window(app)
+    state, training = window.state, window.training_panel
+    training.modelKindCombo.setCurrentIndex(training.modelKindCombo.findData("vae"))
+    training.archCombo.setCurrentIndex(training.archCombo.findData("mlp"))
+    training.latentDimSpin.setValue(2)
+    training.epochsSpin.setValue(1)
+    training.subsetSpin.setValue(0)  # all 60,000 training images
+    training.refreshStepsSpin.setValue(50)
+    window.latent_map_panel.manifoldCheck.setChecked(manifold)
+
+    def probe_and_select() -> None:
+        # Once the map shows the run, look at a point and an image, as a user would.
+        if state.training and state.encoding is not None and state.probe is None:
+            state.select(0)
+            state.set_probe(np.zeros(2))
+
+    state.subscribe(Event.ENCODING, probe_and_select)
+    started = time.perf_counter()
+    training.trainButton.click()
+    if not state.training:
+        raise SystemExit("the training panel did not start a run")
+    lateness = lateness_of_10ms_ticks(app, lambda: not state.training)
+    seconds = time.perf_counter() - started
+    state.unsubscribe(Event.ENCODING, probe_and_select)
+    close_window(app, window)
+    label = "with the decoded manifold shown" if manifold else "default overlays"
+    print(f"GUI-thread stalls while training 1 epoch of MNIST ({seconds:.1f} s, {label}):")
+    longest = float(lateness.max())
+    report("longest stall", longest, "ms", f"<= {TARGET_STALL_MS:g} ms", longest <= TARGET_STALL_MS)
+    report("99th percentile lateness", float(np.percentile(lateness, 99)), "ms", "-", True)
+    report("timer ticks (10 ms probe)", float(len(lateness) + 1), "", "-", True)
+
+
+def pan_fps(app: QApplication, frames: int) -> None:
+    window = new_window(app)
+    state = window.state
+    mnist = state.dataset
+    # All of MNIST as the map's split: 70,000 points.
+    everything = replace(
+        mnist,
+        test_images=torch.cat([mnist.train_images, mnist.test_images]),
+        test_labels=torch.cat([mnist.train_labels, mnist.test_labels]),
+    )
+    trained = new_trained_model(mnist, TrainConfig(), "bench", latent_dim=2)
+    trained.model.eval()
+    state.set_dataset(everything)
+    state.add_model(trained)
+    wait_until(app, lambda: state.encoding is not None, "the 70,000-point encoding")
+    panel = window.latent_map_panel
+    wait_until(app, lambda: len(panel.scatter.data) == 70_000, "the points")
+    plot, vb = panel.latentMap, panel.latentMap.getViewBox()
+    app.processEvents()
+    (x0, x1), _ = vb.viewRange()
+    step = (x1 - x0) / 200
+    plot.viewport().repaint()  # warm-up: the symbol atlas is built on the first paint
+    start = time.perf_counter()
+    for i in range(frames):
+        vb.translateBy(x=step if (i // 50) % 2 == 0 else -step)  # back and forth, the cloud stays in view
+        plot.viewport().repaint()
+    seconds = time.perf_counter() - start
+    close_window(app, window)
+    fps = frames / seconds
+    print(f"Panning a 70,000-point map ({plot.viewport().width()}x{plot.viewport().height()} px viewport):")
+    report("frames per second", fps, "fps", f">= {TARGET_FPS:g}", fps >= TARGET_FPS)
+
+
+def launch_time(launches: int) -> None:
+    times = []
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    for _ in range(launches):
+        with tempfile.TemporaryDirectory() as home:
+            env["XDG_CONFIG_HOME"] = home  # fresh settings: the default layout, as on first launch
+            start = time.time()
+            result = subprocess.run(
+                [sys.executable, "-c", LAUNCH_CHILD], env=env, capture_output=True, text=True, timeout=TIMEOUT_S
+            )
+        lines = [line for line in result.stdout.splitlines() if line.startswith("EXPOSED ")]
+        if not lines:
+            raise SystemExit(f"the app did not show its window:\n{result.stderr[-2000:]}")
+        times.append(float(lines[0].split()[1]) - start)
+    median = statistics.median(times)
+    print(f"Launch to window shown ({launches} fresh processes):")
+    report("median", median, "s", f"<= {TARGET_LAUNCH_S:g} s", median <= TARGET_LAUNCH_S)
+    report("slowest", max(times), "s", "-", True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clicks", type=int, default=200)
+    parser.add_argument("--frames", type=int, default=200)
+    parser.add_argument("--launches", type=int, default=3)
+    parser.add_argument("--skip-clicks", action="store_true")
+    parser.add_argument("--skip-training", action="store_true")
+    parser.add_argument("--with-manifold", action="store_true", help="also measure stalls with the manifold shown")
+    parser.add_argument("--skip-pan", action="store_true")
+    parser.add_argument("--skip-launch", action="store_true")
+    args = parser.parse_args()
+
+    settings = tempfile.TemporaryDirectory()  # never read or change the user's settings
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings.name)
+    set_application_names()
+    configure_pyqtgraph()
+    app = QApplication(sys.argv[:1])
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, Qt platform {app.platformName()}")
+    if not args.skip_clicks:
+        click_latency(app, args.clicks)
+    if not args.skip_training:
+        idle_baseline(app)
+        training_stall(app, manifold=False)
+        if args.with_manifold:
+            training_stall(app, manifold=True)
+    if not args.skip_pan:
+        pan_fps(app, args.frames)
+    if not args.skip_launch:
+        launch_time(args.launches)
+    settings.cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,420 @@
+"""Training speed, encoding speed and quality of the classic MNIST VAE (issue 2's targets).
+
+Run on demand (it is not a test)::
+
+    python benchmarks/train_speed.py                  # speed, encode and the 10-epoch quality run
+    python benchmarks/train_speed.py --skip-quality   # speed and encode only (about a minute)
+    python benchmarks/train_speed.py --quality --skip-speed --skip-encode
+
+Measured on the bundled MNIST (resources/mnist, 60,000 train / 10,000 test images):
+
+1. Training samples/s of the 784-400-20 MLP VAE (batch 128, Adam lr 1e-3, Bernoulli likelihood)
+   through our ``Trainer``, next to the textbook loop of the PyTorch examples repository
+   (vae/main.py: torchvision ``datasets.MNIST`` + ``ToTensor`` + ``DataLoader(batch_size=128,
+   shuffle=True)``, fc1/fc21/fc22/fc3/fc4, sigmoid + ``F.binary_cross_entropy(reduction='sum')``
+   + KLD, Adam 1e-3, one ``loss.backward()`` per batch), measured in the same process and
+   interleaved, so both see the same machine load. Each figure is the median over ``--repeats``
+   rounds of ``--epochs`` full training epochs each, after a warm-up; the Trainer's per-epoch
+   test evaluation is not counted (the textbook loop's ``test()`` is not run either).
+   Targets: ours >= 2.5x the textbook loop and >= 25,000 samples/s.
+2. Seconds to encode all 70,000 images (train + test) to mu with ``vae_studio.core.latent.encode``
+   (median of 3 after a warm-up call). Target: < 1 s.
+3. Quality: the same model, seed 1, trained 10 epochs through our Trainer must reach a test loss
+   (summed BCE + KL per image with z sampled from q(z|x), the example's measure, which is our
+   ``evaluate_loss(...).loss``) of 105.5 or lower.
+
+The machine may be shared: compare figures from one run only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from torch import nn, optim
+from torch.nn import functional as F
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from vae_studio.core.config import ModelConfig, TrainConfig  # noqa: E402
+from vae_studio.core.data import load_dataset  # noqa: E402
+from vae_studio.core.data.bundled import bundled_folder  # noqa: E402
+from vae_studio.core.latent import encode  # noqa: E402
+from vae_studio.core.metrics import evaluate_loss  # noqa: E402
+from vae_studio.core.models import build_model  # noqa: E402
+from vae_studio.core.trainer import RunControl, Trainer  # noqa: E402
+
+TARGET_RATIO = 2.5
+TARGET_SAMPLES_PER_S = 25_000.0
+TARGET_ENCODE_S = 1.0
+TARGET_TEST_LOSS = 105.5
+BATCH_SIZE = 128
+LR = 1e-3
+WARMUP_STEPS = 100
+
+MODEL_CONFIG = ModelConfig(kind="vae", arch="mlp", latent_dim=20, hidden_sizes=(400,))
+
+
+# --------------------------------------------------------------------------------------------
+# The textbook loop (PyTorch examples, vae/main.py)
+
+
+class TextbookVAE(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(784, 400)
+        self.fc21 = nn.Linear(400, 20)
+        self.fc22 = nn.Linear(400, 20)
+        self.fc3 = nn.Linear(20, 400)
+        self.fc4 = nn.Linear(400, 784)
+
+    def encode(self, x):
+        h1 = F.relu(self.fc1(x))
+        return self.fc21(h1), self.fc22(h1)
+
+    def reparameterize(self, mu, logvar):
+        std = torch.exp(0.5 * logvar)
+        eps = torch.randn_like(std)
+        return mu + eps * std
+
+    def decode(self, z):
+        h3 = F.relu(self.fc3(z))
+        return torch.sigmoid(self.fc4(h3))
+
+    def forward(self, x):
+        mu, logvar = self.encode(x.view(-1, 784))
+        z = self.reparameterize(mu, logvar)
+        return self.decode(z), mu, logvar
+
+
+def textbook_loss(recon_x, x, mu, logvar):
+    bce = F.binary_cross_entropy(recon_x, x.view(-1, 784), reduction="sum")
+    kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+    return bce + kld
+
+
+def torchvision_root(tmp: Path) -> Path:
+    """A root folder laid out as torchvision's MNIST expects: <root>/MNIST/raw/ with the un-gzipped
+    IDX files (torchvision's ``_check_exists`` and ``_load_data`` look for the names without .gz)."""
+    raw = tmp / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for gz in sorted(bundled_folder("mnist").glob("*-ubyte.gz")):
+        with gzip.open(gz, "rb") as src, open(raw / gz.name[: -len(".gz")], "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    return tmp
+
+
+class Textbook:
+    """The example's train() loop, timed per epoch (its printing and test() left out)."""
+
+    def __init__(self, root: Path, seed: int = 1) -> None:
+        from torchvision import datasets, transforms
+
+        torch.manual_seed(seed)
+        self.loader = torch.utils.data.DataLoader(
+            datasets.MNIST(str(root), train=True, download=False, transform=transforms.ToTensor()),
+            batch_size=BATCH_SIZE,
+            shuffle=True,
+        )
+        self.model = TextbookVAE()
+        self.optimizer = optim.Adam(self.model.parameters(), lr=LR)
+
+    def _step(self, data):
+        self.optimizer.zero_grad()
+        recon_batch, mu, logvar = self.model(data)
+        loss = textbook_loss(recon_batch, data, mu, logvar)
+        loss.backward()
+        value = loss.item()
+        self.optimizer.step()
+        return value
+
+    def warm_up(self, steps: int = WARMUP_STEPS) -> None:
+        self.model.train()
+        for i, (data, _) in enumerate(self.loader):
+            self._step(data)
+            if i + 1 >= steps:
+                break
+
+    def epoch(self) -> tuple[float, float]:
+        """One full epoch: (samples/s, average loss per image)."""
+        self.model.train()
+        train_loss = 0.0
+        start = time.perf_counter()
+        for data, _ in self.loader:
+            train_loss += self._step(data)
+        seconds = time.perf_counter() - start
+        n = len(self.loader.dataset)
+        return n / seconds, train_loss / n
+
+
+# --------------------------------------------------------------------------------------------
+# Our Trainer
+
+
+def train_config(epochs: int, seed: int) -> TrainConfig:
+    return TrainConfig(dataset="mnist", epochs=epochs, batch_size=BATCH_SIZE, lr=LR, seed=seed)
+
+
+class Ours:
+    """Our Trainer on one model, run again for each measurement (training continues)."""
+
+    def __init__(self, dataset, seed: int = 1) -> None:
+        self.dataset = dataset
+        self.seed = seed
+        self.model = build_model(MODEL_CONFIG, seed=seed)
+
+    def warm_up(self, steps: int = WARMUP_STEPS) -> None:
+        control = RunControl()
+        trainer = Trainer(self.model, self.dataset, train_config(1, self.seed), control=control)
+        trainer.on_step(lambda report: control.stop() if report.step >= steps else None)
+        trainer.run()
+
+    def epochs(self, epochs: int, wait_quiet_s: float = 0.0) -> list[tuple[float, float | None]]:
+        """(samples/s, other processes' load) of each of ``epochs`` full epochs of one Trainer run.
+
+        An epoch is timed from the start of ``run`` (or the end of the previous epoch's callbacks)
+        to its last step's callback: the whole training epoch (the run's set-up, shuffling,
+        batching, every step and its bookkeeping) but not the test evaluation that follows it. A
+        step callback is attached, as the GUI and the CLI always attach one."""
+        n = len(self.dataset.train_images)
+        steps_per_epoch = -(-n // BATCH_SIZE)
+        marks: dict[str, object] = {}
+        results: list[tuple[float, float | None]] = []
+
+        def start() -> None:
+            wait_for_quiet(wait_quiet_s)
+            marks["load"] = OtherLoad().start()
+            marks["start"] = time.perf_counter()
+
+        def on_step(report) -> None:
+            if report.step % steps_per_epoch == 0:
+                seconds = time.perf_counter() - marks["start"]
+                results.append((n / seconds, marks["load"].stop()))
+
+        trainer = Trainer(self.model, self.dataset, train_config(epochs, self.seed))
+        trainer.on_step(on_step)
+        trainer.on_epoch(lambda report: start())
+        start()
+        result = trainer.run()
+        if result.status != "finished":
+            raise RuntimeError(f"the Trainer did not finish: {result.message}")
+        return results
+
+
+# --------------------------------------------------------------------------------------------
+# The machine may be shared with other busy processes (even other containers that ps cannot
+# see): each timed epoch also reports how many cores the rest of the machine kept busy.
+
+
+class OtherLoad:
+    """CPU cores used by everything but this process between start() and stop(), from /proc/stat
+    (Linux); stop() returns None where that cannot be read."""
+
+    def start(self) -> OtherLoad:
+        self._busy = _busy_seconds()
+        self._own = time.process_time()
+        self._wall = time.perf_counter()
+        return self
+
+    def stop(self) -> float | None:
+        busy = _busy_seconds()
+        if busy is None or self._busy is None:
+            return None
+        wall = max(time.perf_counter() - self._wall, 1e-9)
+        return max(0.0, (busy - self._busy - (time.process_time() - self._own)) / wall)
+
+
+def _busy_seconds() -> float | None:
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+        return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def wait_for_quiet(timeout_s: float, max_load: float = 0.25) -> None:
+    """Wait (at most ``timeout_s``) until other processes use less than ``max_load`` cores for a second."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        load = OtherLoad().start()
+        time.sleep(1.0)
+        others = load.stop()
+        if others is None or others < max_load:
+            return
+
+
+def _fmt(rate: float, load: float | None) -> str:
+    return f"{rate:,.0f}" + ("" if load is None else f" (others {load:.1f} cores)")
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def measure_speed(dataset, args) -> dict[str, object]:
+    ours = Ours(dataset, seed=args.seed)
+    textbook = None
+    tmp = None
+    if not args.skip_textbook:
+        tmp = tempfile.TemporaryDirectory(prefix="vae-studio-bench-")
+        textbook = Textbook(torchvision_root(Path(tmp.name)), seed=args.seed)
+    ours_runs: list[tuple[float, float | None]] = []
+    textbook_runs: list[tuple[float, float | None]] = []
+    try:
+        print(f"warm-up: {WARMUP_STEPS} steps each", flush=True)
+        ours.warm_up()
+        if textbook is not None:
+            textbook.warm_up()
+        for round_index in range(args.repeats):
+            runs = ours.epochs(args.epochs, args.wait_quiet)
+            ours_runs += runs
+            line = f"round {round_index + 1}/{args.repeats}: ours " + ", ".join(_fmt(*r) for r in runs)
+            if textbook is not None:
+                runs = []
+                for _ in range(args.epochs):
+                    wait_for_quiet(args.wait_quiet)
+                    load = OtherLoad().start()
+                    rate, _loss = textbook.epoch()
+                    runs.append((rate, load.stop()))
+                textbook_runs += runs
+                line += "  | textbook " + ", ".join(_fmt(*r) for r in runs)
+            print(line + "  samples/s", flush=True)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    figures: dict[str, object] = {"model": ours.model}
+    figures["ours"] = statistics.median(r for r, _ in ours_runs)
+    print(f"ours (Trainer):     {figures['ours']:,.0f} samples/s (median of {len(ours_runs)} epochs)")
+    if textbook_runs:
+        figures["textbook"] = statistics.median(r for r, _ in textbook_runs)
+        figures["ratio"] = figures["ours"] / figures["textbook"]
+        print(f"textbook loop:      {figures['textbook']:,.0f} samples/s (median of {len(textbook_runs)} epochs)")
+        print(f"ratio:              {figures['ratio']:.2f}x")
+    loads = [load for _, load in ours_runs + textbook_runs if load is not None]
+    if loads and max(loads) > 0.5:
+        print(
+            f"note: other processes kept up to {max(loads):.1f} of {os.cpu_count()} cores busy while timing; "
+            "figures from a busy machine understate both loops (try --wait-quiet 120)"
+        )
+    return figures
+
+
+def measure_encode(dataset, model, repeats: int = 3) -> float:
+    images = torch.cat([dataset.train_images, dataset.test_images])
+    encode(model, images)  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        encoding = encode(model, images)
+        times.append(time.perf_counter() - start)
+    assert encoding.mu.shape == (len(images), MODEL_CONFIG.latent_dim)
+    seconds = statistics.median(times)
+    print(
+        f"encode {len(images):,} images: {seconds:.3f} s (median of {repeats}: "
+        + ", ".join(f"{t:.3f}" for t in times)
+        + ")"
+    )
+    return seconds
+
+
+def measure_quality(dataset, epochs: int, seed: int) -> float:
+    model = build_model(MODEL_CONFIG, seed=seed)
+    trainer = Trainer(model, dataset, train_config(epochs, seed))
+    start = time.perf_counter()
+
+    def on_epoch(report) -> None:
+        print(
+            f"epoch {report.epoch:2d}: train {report.train_loss:8.3f}  test {report.test.loss:8.3f} "
+            f"(recon {report.test.recon:.3f} + kl {report.test.kl:.3f})  {report.seconds:.1f} s",
+            flush=True,
+        )
+
+    trainer.on_epoch(on_epoch)
+    result = trainer.run()
+    if result.status != "finished":
+        raise RuntimeError(f"the quality run did not finish: {result.message}")
+    final = evaluate_loss(model, dataset.test_images, seed=seed).loss
+    print(f"final test loss after {epochs} epochs: {final:.3f} ({time.perf_counter() - start:.0f} s in all)")
+    return final
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=1, help="timed epochs per round and loop (default 1)")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds; medians are reported (default 3)")
+    parser.add_argument("--skip-textbook", action="store_true", help="do not run the textbook loop")
+    parser.add_argument("--skip-speed", action="store_true", help="do not measure training speed")
+    parser.add_argument("--skip-encode", action="store_true", help="do not measure encoding")
+    quality = parser.add_mutually_exclusive_group()
+    quality.add_argument("--quality", action="store_true", help="run the quality check (the default)")
+    quality.add_argument("--skip-quality", action="store_true", help="do not run the 10-epoch quality check")
+    parser.add_argument("--quality-epochs", type=int, default=10, help="epochs of the quality run (default 10)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="before each timed epoch, wait up to this long for other processes to go quiet (default 0)",
+    )
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads before anything runs")
+    args = parser.parse_args(argv)
+    if args.epochs < 1 or args.repeats < 1:
+        parser.error("--epochs and --repeats must be at least 1")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}")
+    dataset = load_dataset("mnist")
+    print(f"MNIST: {len(dataset.train_images):,} train / {len(dataset.test_images):,} test images")
+
+    summary: list[tuple[str, str, str, bool]] = []
+    model = None
+    if not args.skip_speed:
+        print("\n== training speed ==", flush=True)
+        figures = measure_speed(dataset, args)
+        model = figures["model"]
+        summary.append(
+            (
+                "ours samples/s",
+                f"{figures['ours']:,.0f}",
+                f">= {TARGET_SAMPLES_PER_S:,.0f}",
+                figures["ours"] >= TARGET_SAMPLES_PER_S,
+            )
+        )
+        if "textbook" in figures:
+            summary.append(("textbook samples/s", f"{figures['textbook']:,.0f}", "(reference)", True))
+            summary.append(("ratio ours/textbook", f"{figures['ratio']:.2f}x", f">= {TARGET_RATIO}x",
+                            figures["ratio"] >= TARGET_RATIO))
+    if not args.skip_encode:
+        print("\n== encoding ==", flush=True)
+        if model is None:
+            ours = Ours(dataset, args.seed)
+            ours.warm_up()  # a briefly trained model, as the GUI encodes
+            model = ours.model
+        seconds = measure_encode(dataset, model)
+        summary.append(("encode 70,000 (s)", f"{seconds:.3f}", f"< {TARGET_ENCODE_S}", seconds < TARGET_ENCODE_S))
+    if not args.skip_quality:
+        print(f"\n== quality: {args.quality_epochs} epochs, seed {args.seed} ==", flush=True)
+        final = measure_quality(dataset, args.quality_epochs, args.seed)
+        summary.append(("test loss", f"{final:.3f}", f"<= {TARGET_TEST_LOSS}", final <= TARGET_TEST_LOSS))
+
+    print("\n== summary ==")
+    for name, value, target, ok in summary:
+        verdict = "" if target == "(reference)" else ("PASS" if ok else "FAIL")
+        print(f"{name:22s} {value:>12s}  {target:>12s}  {verdict}")
+    return 0 if all(ok for *_, ok in summary) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

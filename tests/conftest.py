@@ -1,0 +1,27 @@
+"""Fixtures shared by the core tests (no Qt here: GUI fixtures live in tests/gui/conftest.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from vae_studio.core.data import ImageDataset, load_dataset
+
+
+@pytest.fixture(scope="session")
+def mnist() -> ImageDataset:
+    """The bundled MNIST (cached in memory by load_dataset; never modify its tensors)."""
+    return load_dataset("mnist")
+
+
+@pytest.fixture(scope="session")
+def tiny_mnist(mnist: ImageDataset) -> ImageDataset:
+    """600 training and 300 test images of MNIST: enough to see learning, cheap on 2 CPU cores."""
+    return replace(
+        mnist,
+        train_images=mnist.train_images[:600].clone(),
+        train_labels=mnist.train_labels[:600].clone(),
+        test_images=mnist.test_images[:300].clone(),
+        test_labels=mnist.test_labels[:300].clone(),
+    )

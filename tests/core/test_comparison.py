@@ -1,0 +1,234 @@
+"""Continuity, completeness, the realism classifier, the AE/VAE pair and ``vae-studio compare``
+(core/comparison.py, core/realism.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from vae_studio.core import realism
+from vae_studio.core.batch_progress import Stopped
+from vae_studio.core.batches import to_float
+from vae_studio.core.cli import run_cli
+from vae_studio.core.comparison import compare_model, completeness, continuity, train_pair
+from vae_studio.core.config import ModelConfig, TrainConfig
+from vae_studio.core.data import ImageDataset
+from vae_studio.core.errors import ConfigError, DataError
+from vae_studio.core.models import AE, build_model
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> Iterator[None]:
+    # The test machine's 2 cores are shared: small convolutions run several times faster on one
+    # thread than on two threads that compete with other processes.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def classifier(mnist: ImageDataset) -> realism.RealismClassifier:
+    return realism.train_classifier(mnist.train_images[:5000], mnist.train_labels[:5000], 10)
+
+
+def _model(decode, latent_dim: int = 2, kind: str = "ae") -> AE:
+    """A tiny model whose decoder (returning mean images) is replaced by ``decode(z, labels)``."""
+    num_classes = 10 if kind == "cvae" else 0
+    model = build_model(ModelConfig(kind=kind, latent_dim=latent_dim, hidden_sizes=(8,), num_classes=num_classes))
+    model.decode = decode
+    return model.eval()
+
+
+def _noise_decoder(z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    return torch.rand(len(z), 1, 28, 28)
+
+
+def _blob(centre_x: torch.Tensor) -> torch.Tensor:
+    """Smooth Gaussian blobs (N, 1, 28, 28) centred at column centre_x (N,) of row 14."""
+    grid = torch.arange(28.0)
+    rows = torch.exp(-((grid - 14.0) ** 2) / 18.0)[None, :, None]
+    cols = torch.exp(-((grid[None, None, :] - centre_x[:, None, None]) ** 2) / 18.0)
+    return (rows * cols)[:, None]
+
+
+def test_classifier_learns_mnist_quickly(classifier: realism.RealismClassifier, mnist: ImageDataset) -> None:
+    accuracy = realism.accuracy(classifier, mnist.test_images[:2000], mnist.test_labels[:2000])
+    assert accuracy > 0.9
+    predicted, confidence = realism.classify(classifier, to_float(mnist.test_images[:10]).numpy())
+    assert predicted.shape == confidence.shape == (10,) and ((confidence > 0) & (confidence <= 1)).all()
+
+
+def test_continuity_is_worse_for_noise_than_for_a_smooth_decoder() -> None:
+    mu = np.random.default_rng(0).standard_normal((40, 2))
+    fixed = continuity(_model(lambda z, labels=None: _blob(torch.full((len(z),), 14.0))), mu)
+    sliding = continuity(_model(lambda z, labels=None: _blob(14.0 + 2.0 * z[:, 0])), mu)
+    noise = continuity(_model(_noise_decoder), mu)
+    assert fixed.score == 0.0 and fixed.per_point.shape == (40,)
+    assert 0.0 < sliding.score < noise.score / 10
+    # Steps are measured in units of the codes' spread: stretching the space changes nothing.
+    stretched = continuity(_model(lambda z, labels=None: _blob(14.0 + 0.02 * z[:, 0])), 100.0 * mu)
+    assert stretched.score == pytest.approx(sliding.score, rel=1e-4)
+    assert stretched.latent_scale == pytest.approx(100.0 * sliding.latent_scale)
+
+
+def test_continuity_reports_progress_and_stops() -> None:
+    mu = np.zeros((30, 2))
+    reports: list[tuple[int, int]] = []
+    continuity(_model(_noise_decoder), mu, batch_points=10, progress=lambda done, total: reports.append((done, total)))
+    assert reports == [(10, 30), (20, 30), (30, 30)]
+    with pytest.raises(Stopped):
+        continuity(_model(_noise_decoder), mu, should_stop=lambda: True)
+
+
+def test_completeness_is_higher_for_real_looking_decodings(
+    classifier: realism.RealismClassifier, mnist: ImageDataset
+) -> None:
+    reference = mnist.train_images[:5000]
+
+    def real_decoder(z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        # Each code decodes to a training image: the ideal of "looks like real data".
+        return to_float(reference[(z.abs().sum(1) * 1000).long() % len(reference)])
+
+    mu = np.random.default_rng(1).standard_normal((100, 2)) * [1.0, 0.5]
+    real = completeness(_model(real_decoder), mu, reference, classifier, prior_samples=60, grid_size=5)
+    noise = completeness(_model(_noise_decoder), mu, reference, classifier, prior_samples=60, grid_size=5)
+    assert real.score > 0.8 and noise.score < 0.1
+    assert noise.prior_share < real.prior_share and noise.grid_share < real.grid_share
+    assert real.score == pytest.approx((real.prior_share + real.grid_share) / 2)
+    assert real.nearest_distance.max() < 0.1 and noise.nearest_distance.min() > 5.0
+    assert real.codes.shape == (85, 2) and real.images.shape == (85, 1, 28, 28) and real.from_prior.sum() == 60
+    # The grid spans the bounding box of the encoded means.
+    grid = real.codes[~real.from_prior]
+    assert np.allclose(grid.min(0), mu.min(0)) and np.allclose(grid.max(0), mu.max(0))
+    assert np.all(np.diff(noise.confidence[noise.worst_first]) >= 0)
+    assert np.array_equal(real.realistic, real.confidence >= 0.9)
+    # This classifier's accuracy was never measured, so the note does not quote one.
+    assert "probability of at least 90%" in real.note and "test accuracy" not in real.note
+
+
+def test_completeness_without_labels_and_in_a_pca_plane(mnist: ImageDataset) -> None:
+    reference = mnist.train_images[:300]
+    mu = np.random.default_rng(2).standard_normal((50, 4))
+    result = completeness(_model(_noise_decoder, latent_dim=4), mu, reference, None, prior_samples=10, grid_size=3)
+    assert result.score is None and result.prior_share is None and result.confidence is None
+    assert "no labels" in result.note
+    assert np.all(np.diff(result.nearest_distance[result.worst_first]) <= 0)
+    assert result.plane.kind == "pca" and result.codes.shape == (19, 4)
+    # Conditional models decode sample i with class i mod num_classes.
+    cvae = _model(_noise_decoder, kind="cvae")
+    labelled = completeness(cvae, mu[:, :2], reference, None, prior_samples=12, grid_size=2)
+    assert labelled.labels.tolist() == [i % 10 for i in range(16)]
+
+
+def test_realism_classifier_is_cached_in_memory_and_on_disk(
+    tiny_mnist: ImageDataset, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(realism, "_memory", {})
+    monkeypatch.setattr(realism, "MIN_STEPS", 20)
+    first = realism.realism_classifier(tiny_mnist, cache_dir=tmp_path)
+    files = list((tmp_path / "realism").glob("mnist-*.safetensors"))
+    assert len(files) == 1 and 0.0 <= first.test_accuracy <= 1.0
+    assert realism.realism_classifier(tiny_mnist, cache_dir=tmp_path) is first
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the cached classifier should have been used")
+
+    monkeypatch.setattr(realism, "_memory", {})
+    monkeypatch.setattr(realism, "train_classifier", no_training)
+    loaded = realism.realism_classifier(tiny_mnist, cache_dir=tmp_path)
+    assert loaded is not first and loaded.test_accuracy == first.test_accuracy
+    images = to_float(tiny_mnist.test_images[:20]).numpy()
+    assert np.allclose(realism.predict_proba(loaded, images), realism.predict_proba(first, images), atol=1e-6)
+
+    # A different subset is another data set: it gets its own classifier (training is refused here).
+    subset = replace(tiny_mnist, train_images=tiny_mnist.train_images[:500], train_labels=tiny_mnist.train_labels[:500])
+    with pytest.raises(AssertionError, match="cached"):
+        realism.realism_classifier(subset, cache_dir=tmp_path)
+    with pytest.raises(DataError, match="no labels"):
+        realism.realism_classifier(replace(tiny_mnist, train_labels=None), cache_dir=tmp_path)
+
+
+def test_damaged_cache_file_is_retrained(tiny_mnist: ImageDataset, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(realism, "_memory", {})
+    monkeypatch.setattr(realism, "MIN_STEPS", 5)
+    realism.realism_classifier(tiny_mnist, cache_dir=tmp_path)
+    (path,) = (tmp_path / "realism").glob("*.safetensors")
+    path.write_bytes(b"not a safetensors file")
+    monkeypatch.setattr(realism, "_memory", {})
+    assert realism.realism_classifier(tiny_mnist, cache_dir=tmp_path).num_classes == 10
+    assert realism._read(path) is not None  # rewritten
+
+
+def test_train_pair_trains_matching_models_and_reuses_existing_ones(
+    tiny_mnist: ImageDataset, classifier: realism.RealismClassifier
+) -> None:
+    train_config = TrainConfig(dataset="mnist", epochs=1, batch_size=100, seed=3, device="cpu")
+    model_config = ModelConfig(kind="vae", latent_dim=2, hidden_sizes=(16,))
+    reports: list[tuple[int, int]] = []
+    ae, vae = train_pair(tiny_mnist, train_config, model_config, progress=lambda d, t: reports.append((d, t)))
+    assert (ae.config.kind, vae.config.kind) == ("ae", "vae")
+    assert replace(ae.config, kind="vae") == vae.config == model_config
+    assert ae.history.epochs == vae.history.epochs == 1
+    assert reports[-1] == (12, 12)  # 6 steps for each model
+
+    reports.clear()
+    same_ae, new_vae = train_pair(
+        tiny_mnist,
+        replace(train_config, device="auto"),  # the device does not matter for reuse
+        replace(model_config, kind="ae"),  # either kind names the pair
+        existing=[ae],
+        progress=lambda d, t: reports.append((d, t)),
+    )
+    assert same_ae is ae and new_vae is not vae and reports[-1] == (6, 6)
+    assert train_pair(tiny_mnist, train_config, model_config, existing=[vae, ae]) == (ae, vae)
+
+    with pytest.raises(ConfigError, match="conditional"):
+        train_pair(tiny_mnist, train_config, replace(model_config, kind="cvae", num_classes=10))
+    with pytest.raises(Stopped):
+        train_pair(tiny_mnist, train_config, model_config, should_stop=lambda: True)
+
+    result = compare_model(ae, tiny_mnist, classifier=classifier, points=50, prior_samples=20, grid_size=3)
+    summary = result.summary()
+    assert summary["name"] == ae.name and summary["kind"] == "ae"
+    assert result.continuity.per_point.shape == (50,) and len(result.completeness.codes) == 29
+    assert 0.0 <= summary["completeness"] <= 1.0 and summary["continuity"] > 0
+    json.dumps(summary)
+
+
+def test_cli_compare_json(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAE_STUDIO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(realism, "MAX_TRAIN_IMAGES", 1000)
+    monkeypatch.setattr(realism, "MIN_STEPS", 50)
+    paths = []
+    for kind in ("ae", "vae"):
+        path = tmp_path / f"{kind}.vae"
+        args = ["train", "--model", kind, "--subset", "500", "--epochs", "1", "--device", "cpu", "--out", str(path)]
+        assert run_cli(args, io.StringIO(), io.StringIO()) == 0
+        paths.append(str(path))
+
+    out, err = io.StringIO(), io.StringIO()
+    options = ["--points", "60", "--samples", "30", "--grid", "4"]
+    assert run_cli(["compare", *paths, *options, "--json"], out, err) == 0, err.getvalue()
+    results = json.loads(out.getvalue())
+    assert [r["kind"] for r in results] == ["ae", "vae"] and [r["name"] for r in results] == ["ae", "vae"]
+    assert [r["checkpoint"] for r in results] == paths
+    for r in results:
+        assert r["continuity"] > 0 and 0.0 <= r["completeness"] <= 1.0
+        assert 0.0 <= r["completeness_prior"] <= 1.0 and 0.0 <= r["completeness_grid"] <= 1.0
+        assert r["nearest_distance"] > 0
+        assert 0.0 <= r["classifier_accuracy"] <= 1.0 and "test accuracy" in r["note"]
+    assert list((tmp_path / "cache" / "realism").glob("mnist-*.safetensors"))
+
+    out = io.StringIO()
+    assert run_cli(["compare", paths[1], *options], out, io.StringIO()) == 0
+    assert "continuity" in out.getvalue() and "completeness" in out.getvalue()
+    err = io.StringIO()
+    assert run_cli(["compare", paths[0], "--grid", "1"], io.StringIO(), err) == 2
+    assert "--grid" in err.getvalue()

@@ -1,0 +1,143 @@
+"""The AE-versus-VAE panel: one click trains the pair, scores both and shows maps, scores and samples."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from vae_studio.core import realism
+from vae_studio.core.app_state import AppState, Event
+from vae_studio.core.data import ImageDataset
+from vae_studio.core.trained_model import TrainedModel
+from vae_studio.gui.panels import comparison
+from vae_studio.gui.panels.comparison import ComparisonPanel, rescored
+
+RUN_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def small_work(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A realism classifier trained in a second (private cache) and a few hundred decodings per model."""
+    monkeypatch.setenv("VAE_STUDIO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(realism, "_memory", {})
+    monkeypatch.setattr(realism, "MAX_TRAIN_IMAGES", 500)
+    monkeypatch.setattr(realism, "EPOCHS", 1)
+    monkeypatch.setattr(realism, "MIN_STEPS", 10)
+    for name, value in (
+        ("MAP_POINTS", 200), ("MANIFOLD_TILES", 5), ("COMPARE_POINTS", 60), ("PRIOR_SAMPLES", 30), ("GRID_SIZE", 4),
+    ):  # fmt: skip
+        monkeypatch.setattr(comparison, name, value)
+
+
+@pytest.fixture
+def state(tiny_mnist: ImageDataset, tiny_model: TrainedModel) -> AppState:
+    state = AppState()
+    state.set_dataset(tiny_mnist)
+    state.add_model(tiny_model)
+    return state
+
+
+@pytest.fixture
+def panel(qtbot, state: AppState, small_work) -> Iterator[ComparisonPanel]:
+    panel = ComparisonPanel(state)
+    qtbot.addWidget(panel)
+    panel.resize(1300, 420)
+    panel.show()
+    panel.subsetSpin.setValue(300)
+    panel.epochsSpin.setValue(1)
+    yield panel
+    panel.shutdown()
+
+
+def table_text(panel: ComparisonPanel, row: int, col: int) -> str:
+    item = panel.scoresTable.item(row, col)
+    return "" if item is None else item.text()
+
+
+def test_trains_the_pair_and_shows_both_scores(qtbot, panel: ComparisonPanel, state: AppState, tiny_model) -> None:
+    progress: list[tuple[float, str] | None] = []
+    state.subscribe(Event.PROGRESS, lambda: progress.append(state.progress))
+    panel.compareButton.click()
+    assert panel.runner.busy and not panel.compareButton.isEnabled() and panel.stopButton.isEnabled()
+    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.statusLabel.text().startswith("Done"), panel.statusLabel.text()
+
+    # Both models were trained alike and added to the session; the shown model stays.
+    assert state.current is tiny_model and len(state.models) == 3
+    ae, vae = state.models[1:]
+    assert (ae.config.kind, vae.config.kind) == ("ae", "vae") and ae.config.latent_dim == vae.config.latent_dim == 2
+    assert ae.train_config == vae.train_config and ae.train_config.train_subset == 300
+    assert "(comparison)" in ae.name
+
+    # Progress went through the stages to the status bar and was cleared at the end.
+    texts = [text for entry in progress if entry is not None for text in [entry[1]]]
+    assert any("training the AE and the VAE" in t for t in texts) and any("scoring the VAE" in t for t in texts)
+    assert progress[-1] is None and state.progress is None
+
+    result = panel.result
+    for col, picture in enumerate((result.ae, result.vae)):
+        continuity = float(table_text(panel, 0, col))
+        assert continuity == pytest.approx(picture.comparison.continuity.score, abs=1e-3) and continuity > 0
+        assert table_text(panel, 1, col) == f"{picture.comparison.completeness.score:.0%}"
+        assert float(table_text(panel, 4, col)) == pytest.approx(
+            picture.comparison.completeness.nearest_distance.mean(), abs=0.01
+        )
+        assert len(picture.comparison.continuity.per_point) == 60
+    assert "90%" in panel.noteLabel.text()
+
+    # Same axes for both maps (to the pixel the layout may give one plot more), the manifold behind the points.
+    x0, y0, side = result.square
+    assert np.allclose(panel.aeMap.viewRange(), panel.vaeMap.viewRange(), rtol=0, atol=0.01 * side)
+    assert len(panel._ae_points.data) == len(panel._vae_points.data) == 200
+    assert panel._ae_manifold.image is not None and panel._ae_manifold.image.shape[:2] == (5 * 28, 5 * 28)
+    (vx0, vx1), (vy0, vy1) = panel.aeMap.viewRange()  # the square, widened on one axis to the plot's shape
+    assert vx0 <= x0 + 1e-6 and vx1 >= x0 + side - 1e-6 and vy0 <= y0 + 1e-6 and vy1 >= y0 + side - 1e-6
+
+    # Per-point continuity histograms on shared bins, and the worst decodings of both models.
+    ae_x, ae_counts = panel.aeHistogram.getData()
+    vae_x, vae_counts = panel.vaeHistogram.getData()
+    assert np.array_equal(ae_x, vae_x) and ae_counts.sum() == vae_counts.sum() == 60
+    worst = panel.worstView.images()
+    assert worst.shape[:2] == (2, comparison.WORST_SHOWN)
+    ae_complete = result.ae.comparison.completeness
+    assert np.array_equal(worst[0], ae_complete.images[ae_complete.worst_first[: comparison.WORST_SHOWN]])
+
+    # The threshold re-scores from the stored confidences, without running anything.
+    panel.thresholdSpin.setValue(0.5)
+    assert not panel.runner.busy
+    score, prior, grid = rescored(result.vae.comparison.completeness, 0.5)
+    assert table_text(panel, 1, 1) == f"{score:.0%}" and table_text(panel, 2, 1) == f"{prior:.0%}"
+    assert table_text(panel, 3, 1) == f"{grid:.0%}" and "50%" in panel.noteLabel.text()
+    real = result.vae.comparison.completeness.confidence >= 0.5
+    assert score == pytest.approx(np.mean([real[:30].mean(), real[30:].mean()]))
+
+    # The same settings again: both models are reused, nothing new is trained or added.
+    panel.compareButton.click()
+    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    assert len(state.models) == 3 and "Reused" in panel.statusLabel.text()
+    assert panel.result.ae.trained is ae and panel.result.vae.trained is vae
+
+
+def test_stop_ends_the_run_without_adding_models(qtbot, panel: ComparisonPanel, state: AppState) -> None:
+    panel.subsetSpin.setValue(600)
+    panel.epochsSpin.setValue(200)  # far longer than the test waits
+    panel.compareButton.click()
+    qtbot.waitUntil(lambda: state.progress is not None and "training" in state.progress[1], timeout=RUN_TIMEOUT_MS)
+    panel.stopButton.click()
+    assert panel.statusLabel.text() == "Stopping…" and not panel.stopButton.isEnabled()
+    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.statusLabel.text() == "Stopped." and panel.result is None
+    assert len(state.models) == 1 and state.progress is None
+    assert panel.compareButton.isEnabled()
+
+
+def test_not_while_a_model_trains(panel: ComparisonPanel, state: AppState) -> None:
+    assert panel.compareButton.isEnabled()
+    state.set_training(True)
+    assert not panel.compareButton.isEnabled()
+    panel.start()
+    assert not panel.runner.busy
+    state.set_training(False)
+    assert panel.compareButton.isEnabled()

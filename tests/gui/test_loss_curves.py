@@ -1,0 +1,152 @@
+"""The loss panel: curves of the current model's history, smoothed, live and on a log scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vae_studio.core.app_state import AppState
+from vae_studio.core.config import TrainConfig
+from vae_studio.core.data import load_dataset
+from vae_studio.core.recipe import new_trained_model
+from vae_studio.core.trained_model import TrainedModel
+from vae_studio.gui.panels.loss_curves import LossPanel, ema
+
+
+def naive_ema(values: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's debiased smoothing, written as the plain loop it is."""
+    out, state = [], 0.0
+    for t, value in enumerate(values, start=1):
+        state = weight * state + (1 - weight) * value
+        out.append(state / (1 - weight**t))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.01, 0.6, 0.9, 0.99])
+def test_ema_matches_the_plain_loop(weight: float) -> None:
+    values = np.random.default_rng(1).normal(100.0, 20.0, 3000)  # long enough for several chunks
+    smoothed, _ = ema(values, weight)
+    np.testing.assert_allclose(smoothed, naive_ema(values, weight), rtol=1e-9)
+
+
+def test_ema_continues_where_it_left_off() -> None:
+    values = np.random.default_rng(2).normal(size=500)
+    whole, _ = ema(values, 0.9)
+    first, state = ema(values[:123], 0.9)
+    rest, _ = ema(values[123:], 0.9, state, 123)
+    np.testing.assert_allclose(np.concatenate([first, rest]), whole, rtol=1e-12)
+
+
+def test_ema_is_unbiased_from_the_first_step() -> None:
+    smoothed, _ = ema(np.full(50, 7.0), 0.99)
+    np.testing.assert_allclose(smoothed, 7.0)
+
+
+@pytest.fixture
+def state() -> AppState:
+    return AppState()
+
+
+@pytest.fixture
+def panel(qtbot, state: AppState) -> LossPanel:
+    panel = LossPanel(state)
+    qtbot.addWidget(panel)
+    return panel
+
+
+@pytest.fixture
+def fresh_model() -> TrainedModel:
+    """An untrained model with an empty history, for feeding the panel by hand."""
+    return new_trained_model(load_dataset("mnist"), TrainConfig(), "fresh")
+
+
+def curve_lengths(panel: LossPanel) -> list[int]:
+    items = [item for item in panel.lossPlot.getPlotItem().listDataItems() if item.isVisible()]
+    return [0 if item.getData()[0] is None else len(item.getData()[0]) for item in items]  # None: no data
+
+
+def legend_labels(panel: LossPanel) -> list[str]:
+    return [label.text for _, label in panel._legend.items]
+
+
+def test_a_loaded_model_shows_its_history(panel: LossPanel, state: AppState, tiny_model: TrainedModel) -> None:
+    assert "No model yet" in panel.readout.text()
+    state.add_model(tiny_model)
+    history = tiny_model.history
+    # Raw and smoothed total, reconstruction and KL, and the test loss per epoch.
+    assert sorted(curve_lengths(panel)) == [history.epochs] + [history.steps] * 6
+    test_item = next(item for item in panel.lossPlot.getPlotItem().listDataItems() if item.opts["symbol"] == "o")
+    x, y = test_item.getData()
+    np.testing.assert_array_equal(x, history.epoch_end_step)
+    np.testing.assert_allclose(y, history.epoch_test_loss)
+    assert legend_labels(panel) == ["loss = recon + KL (−ELBO)", "reconstruction", "KL", "test loss (per epoch)"]
+    assert f"step {history.steps:,}" in panel.readout.text() and "after epoch 1" in panel.readout.text()
+
+    state.set_current(None)
+    assert sorted(curve_lengths(panel)) == [0] * 7
+    assert "No model yet" in panel.readout.text()
+
+
+def test_a_growing_history_updates_the_same_plot_items(
+    panel: LossPanel, state: AppState, fresh_model: TrainedModel
+) -> None:
+    state.add_model(fresh_model)
+    items = panel.lossPlot.getPlotItem().listDataItems()
+    history = fresh_model.history
+    for chunk in range(3):
+        values = list(np.linspace(200, 100, 400)[chunk * 100 : (chunk + 1) * 100])
+        history.step_loss += values
+        history.step_recon += [v - 5 for v in values]
+        history.step_kl += [5.0] * 100
+        state.history_changed()
+    history.epoch_test_loss.append(120.0)
+    history.epoch_end_step.append(300)
+    state.history_changed()
+    assert panel.lossPlot.getPlotItem().listDataItems() == items  # no item was re-created
+    assert sorted(curve_lengths(panel)) == [1] + [300] * 6
+    # Appending gives the same curve as drawing the whole history at once.
+    smoothed = panel._total.smooth_item.getData()[1]
+    np.testing.assert_allclose(smoothed, ema(np.array(history.step_loss), panel.smoothing)[0])
+    # New weights of the same model (a training snapshot) keep the curves.
+    state.current_weights_changed()
+    assert sorted(curve_lengths(panel)) == [1] + [300] * 6
+
+
+def test_smoothing(panel: LossPanel, state: AppState, fresh_model: TrainedModel) -> None:
+    noisy = list(150 + np.random.default_rng(0).normal(0, 10, 500))
+    fresh_model.history.step_loss += noisy
+    fresh_model.history.step_recon += noisy
+    fresh_model.history.step_kl += [1.0] * 500
+    state.add_model(fresh_model)
+
+    panel.smoothingSlider.setValue(0)
+    raw = panel._total.raw_item.getData()[1]
+    np.testing.assert_allclose(panel._total.smooth_item.getData()[1], raw)
+    panel.smoothingSlider.setValue(95)
+    smooth = panel._total.smooth_item.getData()[1]
+    assert np.std(np.diff(smooth)) < 0.2 * np.std(np.diff(raw))
+    np.testing.assert_allclose(panel._total.raw_item.getData()[1], raw)  # the raw curve stays as it was
+
+
+def test_log_scale(panel: LossPanel) -> None:
+    axis = panel.lossPlot.getPlotItem().getAxis("left")
+    assert not axis.logMode
+    panel.logCheck.setChecked(True)
+    assert axis.logMode
+    panel.logCheck.setChecked(False)
+    assert not axis.logMode
+
+
+def test_a_plain_autoencoder_shows_its_reconstruction_loss_only(
+    panel: LossPanel, state: AppState, tiny_model: TrainedModel
+) -> None:
+    ae = new_trained_model(load_dataset("mnist"), TrainConfig(), "ae", kind="ae")
+    ae.history.step_loss += [50.0, 40.0]
+    ae.history.step_recon += [50.0, 40.0]
+    ae.history.step_kl += [0.0, 0.0]
+    state.add_model(ae)
+    assert legend_labels(panel) == ["reconstruction loss", "test loss (per epoch)"]
+    assert sorted(curve_lengths(panel)) == [0, 2, 2]
+    assert "KL" not in panel.readout.text()
+    state.add_model(tiny_model)
+    assert len(legend_labels(panel)) == 4

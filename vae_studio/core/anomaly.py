@@ -1,0 +1,413 @@
+"""Anomaly detection with an autoencoder: images the model reconstructs badly are suspicious.
+
+A model trained on "normal" data (some classes of a data set) scores every test image, by its
+reconstruction error or by its negative ELBO (An & Cho 2015, "Variational autoencoder based
+anomaly detection using reconstruction probability", use the VAE's probabilistic score in the
+same way). Outliers are either held-out classes of the same data set or another data set.
+How well the score separates them is the ROC curve and its AUC (Fawcett 2006, "An introduction
+to ROC analysis"), computed here with numpy alone.
+
+Inputs are uint8 images (N, C, H, W) as torch tensors or numpy arrays; outputs are numpy arrays
+and frozen dataclasses of them, safe to hand from a worker thread to the GUI.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from .batch_progress import ProgressCallback, StopCheck, checkpoint
+from .batches import evaluation_images
+from .config import TrainConfig
+from .data import load_dataset, parse_class_list, select_classes
+from .denoising import image_tensor, reconstruct
+from .errors import ConfigError, DataError
+from .losses import kl_divergence, reconstruction_nll
+from .models import AE
+
+ANOMALY_SCORES: tuple[str, ...] = ("recon", "elbo")
+SCORE_DESCRIPTIONS = {
+    "recon": "reconstruction error (-log p(x|z) at the posterior mean, nats)",
+    "elbo": "negative ELBO (reconstruction + KL, nats)",
+}
+SCORE_BATCH = 1000
+# A class list such as "9", "8-9" or "0,3-5"; anything else is read as a data set spec.
+_CLASS_LIST = re.compile(r"\s*[0-9]+\s*(-\s*[0-9]+\s*)?(,\s*[0-9]+\s*(-\s*[0-9]+\s*)?)*")
+
+
+@torch.inference_mode()
+def anomaly_scores(
+    model: AE,
+    images: torch.Tensor | np.ndarray,
+    labels: torch.Tensor | np.ndarray | None = None,
+    *,
+    score: str = "recon",
+    binarize: str = "none",
+    samples: int = 1,
+    seed: int = 0,
+    batch_size: int = SCORE_BATCH,
+    progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
+) -> np.ndarray:
+    """One anomaly score per image (N,), float64 nats; higher means more anomalous.
+
+    ``"recon"``: -log p(x|z) with z the posterior mean (deterministic; for a plain AE the only
+    choice). ``"elbo"``: the negative ELBO, -log p(x|z) averaged over ``samples`` draws
+    z ~ q(z|x) (seeded) plus the closed-form KL (Kingma & Welling 2014, eq. 10). Images are
+    seen as the model was trained (``binarize``: the fixed test binarisation, see batches.py).
+    """
+    if score not in ANOMALY_SCORES:
+        raise ConfigError(f"anomaly score must be one of {', '.join(ANOMALY_SCORES)}; got {score!r}")
+    if score == "elbo" and not model.variational:
+        raise ConfigError("a plain autoencoder has no ELBO; score it by reconstruction error (recon)")
+    if samples < 1:
+        raise ConfigError(f"the ELBO needs at least 1 sample; got {samples}")
+    was_training = model.training
+    model.eval()
+    device = model.device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    x_all = evaluation_images(image_tensor(images), binarize)
+    labels_t = None if labels is None or not model.config.conditional else torch.as_tensor(labels)
+    out = np.empty(len(x_all), dtype=np.float64)
+    try:
+        for start in range(0, len(x_all), batch_size):
+            x = x_all[start : start + batch_size].to(device=device, dtype=model.dtype)
+            y = None if labels_t is None else labels_t[start : start + batch_size].to(device)
+            if score == "recon":
+                values = reconstruction_nll(model(x, y, sample=False).logits, x, model.config)
+            else:
+                mu, logvar = model.encode(x, y)
+                values = kl_divergence(mu, logvar)
+                std = torch.exp(0.5 * logvar)
+                for _ in range(samples):
+                    eps = torch.randn(mu.shape, generator=generator, device=device, dtype=mu.dtype)
+                    logits = model.decode_logits(mu + std * eps, y)
+                    values = values + reconstruction_nll(logits, x, model.config) / samples
+            out[start : start + len(x)] = values.double().cpu().numpy()
+            checkpoint(start + len(x), len(x_all), progress, should_stop)
+    finally:
+        model.train(was_training)
+    return out
+
+
+def _split(scores: np.ndarray, is_outlier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    is_outlier = np.asarray(is_outlier, dtype=bool).ravel()
+    if scores.shape != is_outlier.shape:
+        raise ValueError(f"{len(scores)} scores but {len(is_outlier)} outlier flags")
+    if is_outlier.all() or not is_outlier.any():
+        raise ValueError("ROC analysis needs at least one normal image and one outlier")
+    return scores, is_outlier
+
+
+def roc_auc(scores: np.ndarray, is_outlier: np.ndarray) -> float:
+    """Area under the ROC curve, outliers being the positives and high scores flagging them.
+
+    Computed as the Mann-Whitney U statistic over n_pos * n_neg (Hanley & McNeil 1982): the
+    probability that a random outlier scores above a random normal image, ties counting 1/2,
+    which the mid-ranks of tied scores give exactly.
+    """
+    scores, is_outlier = _split(scores, is_outlier)
+    order = np.argsort(scores, kind="mergesort")
+    sorted_scores = scores[order]
+    # Mid-ranks: every member of a run of equal scores gets the mean of the run's 1-based ranks.
+    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
+    ends = np.r_[starts[1:], len(scores)]
+    mid_ranks = np.repeat((starts + 1 + ends) / 2.0, ends - starts)
+    ranks = np.empty(len(scores))
+    ranks[order] = mid_ranks
+    n_pos = int(is_outlier.sum())
+    n_neg = len(scores) - n_pos
+    u = ranks[is_outlier].sum() - n_pos * (n_pos + 1) / 2.0
+    return float(u / (n_pos * n_neg))
+
+
+@dataclass(frozen=True)
+class RocCurve:
+    """ROC points from (0, 0) to (1, 1); point i flags every image scoring >= thresholds[i]
+    (thresholds[0] = +inf flags none). Tied scores make one point, so the curve crosses a tie
+    diagonally and the trapezoid area equals :func:`roc_auc`."""
+
+    false_positive_rate: np.ndarray
+    true_positive_rate: np.ndarray
+    thresholds: np.ndarray
+
+    @property
+    def auc(self) -> float:
+        """Trapezoid area under the curve."""
+        fpr, tpr = self.false_positive_rate, self.true_positive_rate
+        return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))
+
+
+def roc_curve(scores: np.ndarray, is_outlier: np.ndarray) -> RocCurve:
+    """The ROC curve of flagging images by ``score >= threshold``, at every distinct score."""
+    scores, is_outlier = _split(scores, is_outlier)
+    order = np.argsort(-scores, kind="mergesort")
+    sorted_scores, sorted_outlier = scores[order], is_outlier[order]
+    # The last index of each run of equal scores: a threshold flags a whole run or none of it.
+    last = np.flatnonzero(np.r_[sorted_scores[1:] != sorted_scores[:-1], True])
+    true_positives = np.cumsum(sorted_outlier)[last]
+    false_positives = (last + 1) - true_positives
+    n_pos = int(is_outlier.sum())
+    n_neg = len(scores) - n_pos
+    return RocCurve(
+        np.r_[0.0, false_positives / n_neg],
+        np.r_[0.0, true_positives / n_pos],
+        np.r_[np.inf, sorted_scores[last]],
+    )
+
+
+@dataclass(frozen=True)
+class PrecisionRecall:
+    """Flagging every image with ``score >= threshold`` as an outlier: the confusion counts and rates.
+
+    Precision is 1.0 when nothing is flagged (no false alarms), as at the start of a
+    precision-recall curve."""
+
+    threshold: float
+    precision: float
+    recall: float
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+    true_negatives: int
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def precision_recall_at(scores: np.ndarray, is_outlier: np.ndarray, threshold: float) -> PrecisionRecall:
+    """Precision (the flagged that are outliers) and recall (the outliers that are flagged)."""
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    is_outlier = np.asarray(is_outlier, dtype=bool).ravel()
+    if scores.shape != is_outlier.shape:
+        raise ValueError(f"{len(scores)} scores but {len(is_outlier)} outlier flags")
+    flagged = scores >= threshold
+    tp = int(np.sum(flagged & is_outlier))
+    fp = int(np.sum(flagged & ~is_outlier))
+    fn = int(np.sum(~flagged & is_outlier))
+    tn = int(np.sum(~flagged & ~is_outlier))
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return PrecisionRecall(float(threshold), precision, recall, tp, fp, fn, tn)
+
+
+def threshold_at_false_positive_rate(normal_scores: np.ndarray, rate: float) -> float:
+    """The score threshold that flags (about) the fraction ``rate`` of normal images: their
+    (1 - rate) quantile, e.g. rate 0.05 -> the 95th percentile of the normal scores."""
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"a false positive rate is between 0 and 1; got {rate}")
+    return float(np.quantile(np.asarray(normal_scores, dtype=np.float64), 1.0 - rate))
+
+
+@dataclass(frozen=True)
+class ScoreHistograms:
+    """Counts of normal and outlier scores over shared bin ``edges`` (len(edges) = bins + 1)."""
+
+    edges: np.ndarray
+    normal: np.ndarray
+    outliers: np.ndarray
+
+
+def score_histograms(normal_scores: np.ndarray, outlier_scores: np.ndarray, bins: int = 50) -> ScoreHistograms:
+    """Histograms of both groups over one set of equal-width bins spanning all finite scores."""
+    normal = np.asarray(normal_scores, dtype=np.float64)
+    outliers = np.asarray(outlier_scores, dtype=np.float64)
+    both = np.concatenate([normal, outliers])
+    both = both[np.isfinite(both)]
+    low, high = (float(both.min()), float(both.max())) if both.size else (0.0, 1.0)
+    edges = np.histogram_bin_edges(both, bins=bins, range=(low, high) if high > low else (low - 0.5, low + 0.5))
+    return ScoreHistograms(edges, np.histogram(normal, edges)[0], np.histogram(outliers, edges)[0])
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    """Count, mean, standard deviation, median, minimum and maximum of a group's scores."""
+
+    n: int
+    mean: float
+    std: float
+    median: float
+    min: float
+    max: float
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def summarize(scores: np.ndarray) -> ScoreSummary:
+    """The summary statistics of one group of scores."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if not scores.size:
+        raise ValueError("no scores to summarise")
+    mean, std, median = float(scores.mean()), float(scores.std()), float(np.median(scores))
+    return ScoreSummary(len(scores), mean, std, median, float(scores.min()), float(scores.max()))
+
+
+@dataclass(frozen=True)
+class AnomalyExamples:
+    """The highest-scoring images: their indices and scores (descending), the images and their
+    reconstructions (float32 (k, C, H, W) in [0, 1]) and per-pixel squared error maps (k, H, W)."""
+
+    indices: np.ndarray
+    scores: np.ndarray
+    images: np.ndarray
+    reconstructions: np.ndarray
+    error_maps: np.ndarray
+
+
+def most_anomalous(
+    model: AE,
+    images: torch.Tensor | np.ndarray,
+    scores: np.ndarray,
+    k: int = 16,
+    *,
+    labels: torch.Tensor | np.ndarray | None = None,
+    binarize: str = "none",
+) -> AnomalyExamples:
+    """The ``k`` images with the highest ``scores``, reconstructed from their posterior mean, with
+    the squared error per pixel (averaged over colour channels) showing where they differ."""
+    scores = np.asarray(scores, dtype=np.float64)
+    images_t = image_tensor(images)
+    if len(scores) != len(images_t):
+        raise ValueError(f"{len(scores)} scores for {len(images_t)} images")
+    top = np.argsort(-scores, kind="mergesort")[: max(0, k)]
+    index = torch.from_numpy(top)
+    x = evaluation_images(images_t[index], binarize)
+    top_labels = None if labels is None else torch.as_tensor(labels)[index]
+    recon = reconstruct(model, x, top_labels)
+    x_np = x.numpy()
+    return AnomalyExamples(top, scores[top], x_np, recon, ((x_np - recon) ** 2).mean(axis=1))
+
+
+@dataclass(frozen=True)
+class AnomalyData:
+    """The normal and outlier test images for one anomaly experiment, and what they are."""
+
+    normal: torch.Tensor
+    outliers: torch.Tensor
+    normal_description: str
+    outlier_description: str
+    # True when the model saw some of the "outliers" during training: the AUC is then not a
+    # test of anomaly detection.
+    outliers_in_training: bool
+    notes: tuple[str, ...]
+
+
+def is_class_list(text: str) -> bool:
+    """Whether ``text`` names classes (``9``, ``8-9``, ``0,3-5``) rather than a data set."""
+    return _CLASS_LIST.fullmatch(text) is not None
+
+
+def anomaly_data(train_config: TrainConfig, outliers: str) -> AnomalyData:
+    """Normal and outlier test images for a model trained with ``train_config``.
+
+    ``outliers`` is a class list (those classes of the same data set's test split are the
+    outliers; the normal images are the test images of the other classes the model trained on)
+    or any data set spec :func:`~vae_studio.core.data.load_dataset` accepts (its test split,
+    converted to the model's image size and channels; the normal images are the model's test split).
+    """
+    config = train_config
+    full = load_dataset(config.dataset, image_size=config.image_size, channels=config.channels, seed=config.seed)
+    trained = set(config.classes) if config.classes else set(range(full.num_classes))
+    if is_class_list(outliers):
+        if not full.labelled:
+            raise DataError(f"{config.dataset} has no classes, so outliers cannot be chosen by class")
+        outlier_classes = set(parse_class_list(outliers))
+        normal_classes = trained - outlier_classes
+        if not normal_classes:
+            raise DataError(f"the model was trained only on classes {outliers}, so no normal class is left")
+        outlier_set = select_classes(full, sorted(outlier_classes))
+        normal_set = select_classes(full, sorted(normal_classes))
+        seen = sorted(outlier_classes & trained)
+        notes = []
+        if seen:
+            names = ", ".join(full.class_names[c] for c in seen)
+            notes.append(
+                f"The outliers were in training: the model was trained on outlier class{'es' if len(seen) > 1 else ''} "
+                f"{names}, so this AUC does not measure the detection of unseen data."
+            )
+        return AnomalyData(
+            normal_set.test_images,
+            outlier_set.test_images,
+            f"{config.dataset} test, classes {', '.join(full.class_names[c] for c in sorted(normal_classes))}",
+            f"{config.dataset} test, classes {', '.join(full.class_names[c] for c in sorted(outlier_classes))}",
+            bool(seen),
+            tuple(notes),
+        )
+    normal_set = select_classes(full, sorted(trained)) if config.classes else full
+    normal_description = f"{config.dataset} test"
+    if config.classes:
+        normal_description += f", classes {', '.join(full.class_names[c] for c in sorted(trained))}"
+    other = load_dataset(outliers, image_size=config.image_size, channels=config.channels, seed=config.seed)
+    same = other.name == full.name and torch.equal(other.test_images, full.test_images)
+    notes = (f"The outliers are the model's own data set ({outliers}): it was in the training data.",) if same else ()
+    return AnomalyData(normal_set.test_images, other.test_images, normal_description, f"{outliers} test", same, notes)
+
+
+@dataclass(frozen=True)
+class AnomalyResult:
+    """Scores of the normal and outlier images and how well they separate."""
+
+    score: str
+    normal_scores: np.ndarray
+    outlier_scores: np.ndarray
+
+    @property
+    def scores(self) -> np.ndarray:
+        """All scores, normal images first."""
+        return np.concatenate([self.normal_scores, self.outlier_scores])
+
+    @property
+    def is_outlier(self) -> np.ndarray:
+        return np.r_[np.zeros(len(self.normal_scores), bool), np.ones(len(self.outlier_scores), bool)]
+
+    @property
+    def auc(self) -> float:
+        return roc_auc(self.scores, self.is_outlier)
+
+    def roc(self) -> RocCurve:
+        return roc_curve(self.scores, self.is_outlier)
+
+    def histograms(self, bins: int = 50) -> ScoreHistograms:
+        return score_histograms(self.normal_scores, self.outlier_scores, bins)
+
+    def at_threshold(self, threshold: float) -> PrecisionRecall:
+        return precision_recall_at(self.scores, self.is_outlier, threshold)
+
+
+def detect_anomalies(
+    model: AE,
+    normal: torch.Tensor | np.ndarray,
+    outliers: torch.Tensor | np.ndarray,
+    *,
+    score: str = "recon",
+    binarize: str = "none",
+    samples: int = 1,
+    seed: int = 0,
+    progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
+) -> AnomalyResult:
+    """Score both groups with :func:`anomaly_scores`; progress counts images over both groups.
+
+    A conditional model would need the class of each image, which an outlier does not have,
+    so it is refused.
+    """
+    if model.config.conditional:
+        raise ConfigError("anomaly detection needs an unconditional model: an outlier has no class to condition on")
+    n_normal, n_total = len(normal), len(normal) + len(outliers)
+
+    def shifted(offset: int) -> ProgressCallback | None:
+        return None if progress is None else (lambda done, _total: progress(offset + done, n_total))
+
+    scores = [
+        anomaly_scores(
+            model, images, score=score, binarize=binarize, samples=samples, seed=seed,
+            progress=shifted(offset), should_stop=should_stop,
+        )
+        for images, offset in ((normal, 0), (outliers, n_normal))
+    ]
+    return AnomalyResult(score, scores[0], scores[1])

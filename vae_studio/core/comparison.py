@@ -1,0 +1,432 @@
+"""Continuity and completeness: the two properties that set a VAE's latent space apart from an AE's.
+
+*Continuity*: nearby latent points decode to similar images. Measured as the pixel change per
+unit of latent distance along short random steps around encoded test points (lower is smoother).
+*Completeness*: every point in the region the prior or the data occupy decodes to something that
+looks like real data. Measured as the share of decodings of prior samples and of a regular grid
+over the encoded means' bounding box that a classifier trained on the data (see :mod:`realism`)
+assigns to one class with confidence >= a threshold, plus the distance of each decoding to its
+nearest real training image. A plain AE is trained only to reconstruct, so nothing forces its
+codes to fill the prior or to vary smoothly between training points; the VAE's KL term and its
+noisy codes do both (Kingma & Welling 2014; the comparison follows the usual teaching account,
+e.g. Rocca 2019, "Understanding variational autoencoders").
+
+Every function takes numpy arrays and returns frozen dataclasses of plain arrays, so a GUI panel
+can run it on a worker thread, passing ``progress(done, total)`` and ``should_stop()`` (see
+:mod:`batch_progress`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+from .batch_progress import ProgressCallback, Stopped, StopCheck, checkpoint
+from .batches import to_float
+from .config import ModelConfig, TrainConfig
+from .data import ImageDataset
+from .device import resolve_device
+from .errors import ConfigError, VaeStudioError
+from .history import History
+from .interpolation import pixel_distance
+from .latent import ViewPlane, decode, encode, grid_points, sample_prior
+from .models import AE, build_model
+from .realism import RealismClassifier, classify, realism_classifier
+from .recipe import training_data
+from .trained_model import TrainedModel
+from .trainer import RunControl, StepReport, Trainer
+
+DEFAULT_THRESHOLD = 0.9
+DECODE_BATCH = 500
+NEAREST_CHUNK = 5_000  # training images per torch.cdist call: bounds the distance matrix's memory
+
+
+def latent_scale(mu: np.ndarray) -> float:
+    """The spread of encoded means: the root of their variance averaged over dimensions.
+
+    Continuity steps are measured in this unit. An AE's codes can sit on any scale (nothing ties
+    them to N(0, I)), so a step of fixed raw length would be tiny for an AE whose codes span
+    +-100 and would make it look smooth for that reason alone.
+    """
+    scale = float(np.sqrt(np.asarray(mu, np.float64).var(axis=0).mean())) if len(mu) > 1 else 0.0
+    return scale if np.isfinite(scale) and scale > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class Continuity:
+    """``score``: mean of ``per_point`` (N,), the RMS pixel change per unit of latent distance
+    (in units of ``latent_scale``) around each point; lower is smoother. ``step``: the step
+    length in those units."""
+
+    score: float
+    per_point: np.ndarray
+    step: float
+    latent_scale: float
+
+
+def continuity(
+    model: AE,
+    mu: np.ndarray,
+    labels: np.ndarray | None = None,
+    *,
+    step: float = 0.1,
+    directions: int = 4,
+    seed: int = 0,
+    batch_points: int = 250,
+    progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
+) -> Continuity:
+    """Continuity around encoded points ``mu`` (N, d): for each, decode it and ``directions`` points
+    one ``step`` away in uniformly random directions, and average the pixel change per unit step.
+
+    A finite-difference estimate of the decoder's local stretch (the norm of its Jacobian along
+    random directions); a fold or a hole between codes shows up as a large value. ``labels``
+    are the classes a conditional model decodes with (ignored otherwise).
+    """
+    mu = np.asarray(mu, np.float64)
+    n, d = mu.shape
+    if n == 0:
+        raise ValueError("continuity needs at least one encoded point")
+    scale = latent_scale(mu)
+    rng = np.random.default_rng(seed)
+    dirs = rng.standard_normal((n, directions, d))
+    dirs /= np.linalg.norm(dirs, axis=2, keepdims=True)
+    labels_all = None if labels is None else np.asarray(labels)
+    per_point = np.empty(n)
+    for start in range(0, n, batch_points):
+        end = min(n, start + batch_points)
+        centre = mu[start:end]
+        moved = (centre[:, None, :] + step * scale * dirs[start:end]).reshape(-1, d)
+        batch_labels = None
+        if labels_all is not None:
+            batch_labels = np.concatenate([labels_all[start:end], np.repeat(labels_all[start:end], directions)])
+        images = decode(model, np.concatenate([centre, moved]), batch_labels)
+        b = end - start
+        change = pixel_distance(images[b:], np.repeat(images[:b], directions, axis=0)).reshape(b, directions)
+        per_point[start:end] = change.mean(axis=1) / step
+        checkpoint(end, n, progress, should_stop)
+    return Continuity(float(per_point.mean()), per_point, step, scale)
+
+
+def nearest_training_images(
+    images: np.ndarray,
+    reference: torch.Tensor,
+    *,
+    chunk: int = NEAREST_CHUNK,
+    progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For float images (N, C, H, W) in [0, 1]: the L2 pixel distance to the nearest of the uint8
+    ``reference`` images (M, C, H, W) and its index, both (N,). Computed with ``torch.cdist``
+    ``chunk`` reference images at a time, so memory stays at N x chunk distances."""
+    x = torch.as_tensor(np.asarray(images, np.float32)).flatten(1)
+    best = torch.full((len(x),), float("inf"))
+    best_index = torch.zeros(len(x), dtype=torch.int64)
+    m = len(reference)
+    for start in range(0, m, chunk):
+        ref = to_float(reference[start : start + chunk]).flatten(1)
+        distance, index = torch.cdist(x, ref).min(dim=1)
+        closer = distance < best
+        best = torch.where(closer, distance, best)
+        best_index = torch.where(closer, index + start, best_index)
+        checkpoint(min(m, start + chunk), m, progress, should_stop)
+    return best.numpy(), best_index.numpy()
+
+
+def default_plane(mu: np.ndarray) -> ViewPlane:
+    """The plane a completeness grid lies in when none is chosen: the latent axes for d <= 2,
+    else the plane of the encoded means' first two principal components."""
+    d = np.asarray(mu).shape[1]
+    return ViewPlane.axes(d) if d <= 2 else ViewPlane.pca(mu)
+
+
+def _grid_codes(plane: ViewPlane, mu: np.ndarray, grid_size: int) -> tuple[np.ndarray, tuple[tuple[float, float], ...]]:
+    """Latent points of a grid_size x grid_size grid over the bounding box of ``mu`` in ``plane``
+    (for a 1-D latent space, grid_size**2 points along the line), and the box's ranges."""
+    xy = plane.to_plane(mu)
+    x_range = (float(xy[:, 0].min()), float(xy[:, 0].max()))
+    y_range = (float(xy[:, 1].min()), float(xy[:, 1].max()))
+    if plane.latent_dim == 1:
+        points = np.stack([np.linspace(*x_range, grid_size**2), np.zeros(grid_size**2)], axis=1)
+    else:
+        points = grid_points(x_range, y_range, grid_size).reshape(-1, 2)
+    return plane.to_latent(points), (x_range, y_range)
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """Completeness of a decoder, with every sample so a view can show them worst first.
+
+    ``score`` is the mean of ``prior_share`` and ``grid_share``: the shares of decodings of
+    prior samples and of grid points that the classifier judges real (confidence >=
+    ``threshold``); all three are None when the data set has no labels (see ``note``). Per
+    sample (N = prior samples then grid points): ``codes`` (N, d), ``from_prior`` (N,),
+    ``labels`` decoded with (conditional models, else None), ``images`` (N, C, H, W),
+    ``predicted`` and ``confidence`` (None without a classifier), and the L2 pixel distance to
+    the nearest training image with its index. ``worst_first`` orders samples from the least
+    real-looking: lowest confidence first (ties: farthest from real data), or farthest first
+    without a classifier. ``plane`` and ``grid_range`` ((x0, x1), (y0, y1)) place the grid.
+    """
+
+    score: float | None
+    prior_share: float | None
+    grid_share: float | None
+    threshold: float
+    codes: np.ndarray
+    from_prior: np.ndarray
+    labels: np.ndarray | None
+    images: np.ndarray
+    predicted: np.ndarray | None
+    confidence: np.ndarray | None
+    nearest_distance: np.ndarray
+    nearest_index: np.ndarray
+    worst_first: np.ndarray
+    plane: ViewPlane
+    grid_range: tuple[tuple[float, float], ...]
+    classifier_accuracy: float | None
+    note: str
+
+    @property
+    def realistic(self) -> np.ndarray | None:
+        """Per sample: does the classifier judge the decoding real? None without a classifier."""
+        return None if self.confidence is None else self.confidence >= self.threshold
+
+
+def completeness(
+    model: AE,
+    mu: np.ndarray,
+    reference: torch.Tensor,
+    classifier: RealismClassifier | None,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    prior_samples: int = 200,
+    grid_size: int = 10,
+    plane: ViewPlane | None = None,
+    seed: int = 0,
+    progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
+) -> Completeness:
+    """Decode ``prior_samples`` points of N(0, I) and a ``grid_size`` x ``grid_size`` grid over the
+    bounding box of the encoded means ``mu`` in ``plane`` (default: :func:`default_plane`), and
+    judge each decoding with ``classifier`` (None for an unlabelled data set: distances only).
+    ``reference``: the uint8 training images (M, C, H, W) for the nearest-neighbour distances.
+    A conditional model decodes sample i with class i mod num_classes.
+
+    ``progress(done, total)`` counts decoding batches, then reference chunks.
+    """
+    mu = np.asarray(mu, np.float64)
+    d = mu.shape[1]
+    plane = plane or default_plane(mu)
+    grid, grid_range = _grid_codes(plane, mu, grid_size)
+    codes = np.concatenate([sample_prior(d, prior_samples, seed=seed), grid])
+    from_prior = np.arange(len(codes)) < prior_samples
+    config = model.config
+    labels = np.arange(len(codes)) % config.num_classes if config.conditional else None
+
+    decode_batches = -(-len(codes) // DECODE_BATCH)
+    total = decode_batches + -(-len(reference) // NEAREST_CHUNK)
+    parts = []
+    for i, start in enumerate(range(0, len(codes), DECODE_BATCH)):
+        batch_labels = None if labels is None else labels[start : start + DECODE_BATCH]
+        parts.append(decode(model, codes[start : start + DECODE_BATCH], batch_labels))
+        checkpoint(i + 1, total, progress, should_stop)
+    images = np.concatenate(parts)
+
+    def nearest_progress(done: int, _total: int) -> None:
+        if progress is not None:
+            progress(decode_batches + -(-done // NEAREST_CHUNK), total)
+
+    distance, index = nearest_training_images(images, reference, progress=nearest_progress, should_stop=should_stop)
+
+    samples = dict(
+        threshold=threshold,
+        codes=codes,
+        from_prior=from_prior,
+        labels=labels,
+        images=images,
+        nearest_distance=distance,
+        nearest_index=index,
+        plane=plane,
+        grid_range=grid_range,
+    )
+    if classifier is None:
+        return Completeness(
+            score=None,
+            prior_share=None,
+            grid_share=None,
+            predicted=None,
+            confidence=None,
+            worst_first=np.argsort(-distance, kind="stable"),
+            classifier_accuracy=None,
+            note="The data set has no labels, so no classifier can judge whether decodings look real: "
+            "completeness is not scored; only each decoding's distance to the nearest training image is given.",
+            **samples,
+        )
+    predicted, confidence = classify(classifier, images)
+    real = confidence >= threshold
+    prior_share = float(real[from_prior].mean()) if from_prior.any() else float("nan")
+    grid_share = float(real[~from_prior].mean()) if (~from_prior).any() else float("nan")
+    return Completeness(
+        score=float(np.nanmean([prior_share, grid_share])),
+        prior_share=prior_share,
+        grid_share=grid_share,
+        predicted=predicted,
+        confidence=confidence,
+        worst_first=np.lexsort((-distance, confidence)),
+        classifier_accuracy=classifier.test_accuracy,
+        note=f"A decoding counts as real when a classifier trained on the data set{_accuracy(classifier)} "
+        f"gives one class a probability of at least {threshold:.0%}.",
+        **samples,
+    )
+
+
+def _accuracy(classifier: RealismClassifier) -> str:
+    accuracy = classifier.test_accuracy
+    return f" (test accuracy {accuracy:.1%})" if np.isfinite(accuracy) else ""
+
+
+@dataclass(frozen=True)
+class ModelComparison:
+    """Continuity and completeness of one model, with :meth:`summary` for a table or JSON."""
+
+    name: str
+    kind: str
+    continuity: Continuity
+    completeness: Completeness
+
+    def summary(self) -> dict[str, object]:
+        """The headline figures as plain numbers; a figure that is undefined is None (null in JSON)."""
+        c = self.completeness
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "continuity": _number(self.continuity.score),
+            "completeness": _number(c.score),
+            "completeness_prior": _number(c.prior_share),
+            "completeness_grid": _number(c.grid_share),
+            "nearest_distance": _number(float(c.nearest_distance.mean())),
+            "threshold": c.threshold,
+            "classifier_accuracy": _number(c.classifier_accuracy),
+            "note": c.note,
+        }
+
+
+def _number(value: float | None) -> float | None:
+    """None for a missing or NaN figure, which JSON cannot hold."""
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def reference_data(train_config: TrainConfig) -> ImageDataset:
+    """The data a model is judged against: its data set and classes, but every training image even
+    when it trained on a subset, so the realism classifier and the nearest-image search see the
+    whole distribution (and models trained on different subsets are judged alike)."""
+    return training_data(replace(train_config, train_subset=None))
+
+
+def compare_model(
+    trained: TrainedModel,
+    dataset: ImageDataset,
+    *,
+    classifier: RealismClassifier | None = None,
+    points: int = 500,
+    prior_samples: int = 200,
+    grid_size: int = 10,
+    threshold: float = DEFAULT_THRESHOLD,
+    step: float = 0.1,
+    seed: int = 0,
+    progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
+) -> ModelComparison:
+    """Both scores for ``trained`` on ``dataset`` (normally :func:`reference_data`): continuity around
+    ``points`` random test images, completeness against the training images. ``classifier``:
+    default the data set's cached :func:`realism_classifier` if it is labelled, else none.
+    ``progress`` restarts for each stage: classifier training (first use only), continuity,
+    completeness."""
+    if classifier is None and dataset.labelled:
+        classifier = realism_classifier(dataset, progress=progress, should_stop=should_stop)
+    images, labels = dataset.test_images, dataset.test_labels
+    if len(images) == 0:
+        raise VaeStudioError(f"The data set {dataset.name!r} has no test images to compare models on.")
+    pick = np.sort(np.random.default_rng(seed).permutation(len(images))[:points])
+    pick_t = torch.from_numpy(pick)
+    picked_labels = None if labels is None else labels[pick_t]
+    model = trained.model
+    mu = encode(model, images[pick_t], picked_labels).mu
+    labels_np = None if picked_labels is None else picked_labels.numpy()
+    cont = continuity(model, mu, labels_np, step=step, seed=seed, progress=progress, should_stop=should_stop)
+    comp = completeness(
+        model,
+        mu,
+        dataset.train_images,
+        classifier,
+        threshold=threshold,
+        prior_samples=prior_samples,
+        grid_size=grid_size,
+        seed=seed,
+        progress=progress,
+        should_stop=should_stop,
+    )
+    return ModelComparison(trained.name, trained.config.kind, cont, comp)
+
+
+def _same_training(a: TrainConfig, b: TrainConfig) -> bool:
+    """Equal apart from the device, which does not change what is learnt."""
+    return replace(a, device=b.device) == b
+
+
+def train_pair(
+    dataset: ImageDataset,
+    train_config: TrainConfig,
+    model_config: ModelConfig,
+    *,
+    existing: Sequence[TrainedModel] = (),
+    device: torch.device | None = None,
+    progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
+) -> tuple[TrainedModel, TrainedModel]:
+    """An AE and a VAE that differ only in the KL term: ``model_config`` with kind "ae" and "vae",
+    both trained with ``train_config`` (same data, seed and initial weights) on ``dataset``.
+
+    A model in ``existing`` whose model config and training config (the device aside) match is
+    reused as it is; the others are trained now. ``progress(done, total)`` counts training steps.
+    """
+    if model_config.conditional:
+        raise ConfigError("A conditional VAE has no plain-autoencoder counterpart; compare an AE with a VAE.")
+    device = device or resolve_device(train_config.device)
+    configs = {kind: replace(model_config, kind=kind) for kind in ("ae", "vae")}
+    found = {
+        kind: next((m for m in existing if m.config == cfg and _same_training(m.train_config, train_config)), None)
+        for kind, cfg in configs.items()
+    }
+    steps_per_model = train_config.epochs * -(-len(dataset.train_images) // train_config.batch_size)
+    total = steps_per_model * sum(m is None for m in found.values())
+    done = 0
+    pair: dict[str, TrainedModel] = {}
+    for kind, cfg in configs.items():
+        reused = found[kind]
+        if reused is not None:
+            pair[kind] = reused
+            continue
+        model = build_model(cfg, seed=train_config.seed).to(device)
+        trained = TrainedModel(model, train_config, dataset.class_names, History(), f"{kind.upper()} (for comparison)")
+        control = RunControl()
+        trainer = Trainer(model, dataset, train_config, history=trained.history, control=control, device=device)
+
+        def on_step(report: StepReport, offset: int = done) -> None:
+            if progress is not None:
+                progress(offset + report.step, total)
+            if should_stop is not None and should_stop():
+                control.stop()
+
+        trainer.on_step(on_step)
+        result = trainer.run()
+        if result.status == "stopped":
+            raise Stopped()
+        if result.status == "diverged":
+            raise VaeStudioError(f"Training the {kind.upper()} failed. {result.message}")
+        done += result.steps
+        pair[kind] = trained
+    return pair["ae"], pair["vae"]

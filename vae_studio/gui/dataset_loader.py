@@ -1,0 +1,78 @@
+"""Loads data sets off the GUI thread and puts them into the shared state."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ..core.app_state import AppState, Event
+from ..core.data import ImageDataset, load_dataset
+from .tasks import TaskRunner
+
+
+def folder_spec(folder: str | os.PathLike[str]) -> str:
+    """The data set spec for a chosen folder: ``idx:PATH`` when it holds MNIST-style IDX files, else ``folder:PATH``."""
+    folder = Path(folder)
+    try:
+        names = [entry.name.lower() for entry in folder.iterdir() if entry.is_file()]
+    except OSError:
+        names = []  # the loader reports the unreadable folder with a proper message
+    # IDX files are named like train-images-idx3-ubyte(.gz); image folders hold .png/.jpg files.
+    holds_idx = any(re.search(r"idx[13]|ubyte", name) for name in names)
+    return f"{'idx' if holds_idx else 'folder'}:{folder}"
+
+
+class DatasetLoader(QObject):
+    """One loader per window: the training panel's chooser and File > Open data folder share it.
+
+    ``state.dataset.name`` is the spec that loaded it, so a model's ``train_config.dataset`` can
+    be compared with it and reloaded.
+    """
+
+    loading = Signal(str)  # the spec being loaded
+    failed = Signal(str)  # a message for the user
+
+    def __init__(self, state: AppState, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.runner = TaskRunner(self)
+        self.runner.finished.connect(self._on_loaded)
+        self.runner.failed.connect(self._on_failed)
+        self._pending: str | None = None
+        state.subscribe(Event.CURRENT_MODEL, self._follow_current_model)
+
+    def _follow_current_model(self) -> None:
+        """Show a model with the data set it was trained on (e.g. after opening a checkpoint)."""
+        current, dataset = self.state.current, self.state.dataset
+        if current is not None and (dataset is None or dataset.name != current.train_config.dataset):
+            self.load(current.train_config.dataset)
+
+    def load(self, spec: str) -> None:
+        """Load ``spec`` (see ``core.data.load_dataset``); a request made while busy replaces any queued one."""
+        if self.runner.busy:
+            self._pending = spec
+            return
+        self.loading.emit(spec)
+        self.runner.start(lambda _context: load_dataset(spec))
+
+    @Slot(object)
+    def _on_loaded(self, dataset: ImageDataset) -> None:
+        self.state.set_dataset(dataset)
+        self._load_pending()
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.failed.emit(message)
+        self._load_pending()
+
+    def _load_pending(self) -> None:
+        if self._pending is not None:
+            spec, self._pending = self._pending, None
+            self.load(spec)
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()
+

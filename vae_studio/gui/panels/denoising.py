@@ -1,0 +1,642 @@
+"""Denoising: corrupt test images, see what the model makes of them, and measure it in PSNR.
+
+A batch of test images is corrupted once (seeded) and reconstructed by the current model and,
+optionally, a second model on the very same corrupted inputs (core.denoising.compare_denoising), so
+a denoising autoencoder (trained with the training panel's corruption) and a plain one compare
+image by image. The work is small (a few hundred images) and runs off the GUI thread with only the
+newest request kept, so the strength slider stays live; nothing is computed while the panel is hidden.
+
+A user's own picture, drawn on the canvas or loaded from a file, is prepared like an MNIST digit
+(core.denoising), reconstructed, and its posterior mean becomes the latent map's probe.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PySide6.QtCore import QPointF, QRect, QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.app_state import AppState, Event
+from ...core.batches import to_float
+from ...core.corruption import CORRUPTION_FUNCTIONS
+from ...core.denoising import DenoisingResult, UserImage, compare_denoising, load_user_image, reconstruct, user_image_from_rgb
+from ...core.errors import VaeStudioError
+from ...core.latent import encode
+from ...core.models import AE
+from ...core.trained_model import TrainedModel
+from ..conditioning import decode_label
+from ..image_grid import ImageGridView
+from ..latest_task import LatestTask, detached
+
+CORRUPTION_LABELS = {
+    "gaussian": "Gaussian noise",
+    "salt-pepper": "Salt and pepper",
+    "block": "Masked block",
+    "rotation": "Rotation",
+}
+# The same corruptions named inside a sentence ("trained with ...").
+CORRUPTION_PHRASES = {
+    "gaussian": "Gaussian noise",
+    "salt-pepper": "salt-and-pepper noise",
+    "block": "masked blocks",
+    "rotation": "random rotations",
+}
+STRENGTH_HELP = {
+    "gaussian": "the noise's standard deviation (pixels are 0 to 1)",
+    "salt-pepper": "the fraction of pixels set to black or white",
+    "block": "the fraction of the image a black square covers",
+    "rotation": "the largest angle, as a fraction of a half turn",
+}
+DEFAULT_LEVEL = 0.3
+LEVEL_STEPS = 100  # the slider's resolution: levels 0.00 to 1.00
+DEFAULT_ROWS = 6  # rows of thumbnails at twice their size fit a side dock of a 1000-pixel-high window
+MAX_ROWS = 16
+# PSNR means are taken over this many test images (a seeded random sample); the grid shows the first rows.
+MEASURE_IMAGES = 500
+NO_MODEL = "No model yet: train one or open a checkpoint."
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
+# The drawing canvas: a high-resolution square (scaled to fit the widget) that the core crops, fits
+# into 20x20 of 28x28 and centres, as MNIST's digits were prepared. A pen about a tenth of the
+# canvas wide gives strokes about MNIST's width once a digit that fills the canvas is scaled down.
+CANVAS_SIDE = 224
+PEN_WIDTH = 22
+
+
+def format_db(value: float, unit: bool = True) -> str:
+    """A PSNR for a label: ``18.4 dB``, or ``∞ dB`` for an exact copy (``unit`` False: the number alone)."""
+    text = "∞" if np.isinf(value) else f"{value:.1f}"
+    return f"{text} dB" if unit else text
+
+
+def model_labels(n: int) -> list[str]:
+    """Column headers for the reconstructions: model names are too long for a thumbnail's width."""
+    return ["reconstructed"] if n == 1 else [f"Model {chr(ord('A') + i)}" for i in range(n)]
+
+
+def training_note(trained: TrainedModel) -> str:
+    """How a model was trained, as far as denoising goes."""
+    config = trained.train_config
+    if config.corruption == "none":
+        return "trained on clean images"
+    return f"a denoising model, trained with {CORRUPTION_PHRASES[config.corruption]} at {config.noise_level:.2f}"
+
+
+def models_legend(models: Sequence[TrainedModel]) -> str:
+    """Which model each reconstruction column is, and how it was trained."""
+    if len(models) == 1:
+        return f"Reconstructed by “{models[0].name}”, {training_note(models[0])}."
+    labels = model_labels(len(models))
+    return " · ".join(f"{label}: “{m.name}”, {training_note(m)}" for label, m in zip(labels, models))
+
+
+class DrawingCanvas(QWidget):
+    """A square to draw on with the mouse: a thick white pen on black, kept as a CANVAS_SIDE² image."""
+
+    changed = Signal()  # emitted after every stroke segment and on clear
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._image = QImage(CANVAS_SIDE, CANVAS_SIDE, QImage.Format.Format_Grayscale8)
+        self._image.fill(Qt.GlobalColor.black)
+        self._last: QPointF | None = None
+        self._blank = True
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setMinimumSize(96, 96)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setToolTip("Draw a digit with the mouse; the model reconstructs it as you draw.")
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        return QSize(140, 140)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt's name)
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
+        return width
+
+    @property
+    def blank(self) -> bool:
+        return self._blank
+
+    def clear(self) -> None:
+        self._image.fill(Qt.GlobalColor.black)
+        self._blank = True
+        self.update()
+        self.changed.emit()
+
+    def rgb(self) -> np.ndarray:
+        """The drawing as (H, W, 3) floats in [0, 1], the layout core.denoising.user_image_from_rgb takes."""
+        image = self._image
+        pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+        grey = pixels[:, : image.width()].astype(np.float64) / 255.0
+        return np.repeat(grey[:, :, None], 3, axis=2)
+
+    def target_rect(self) -> QRect:
+        """Where the canvas is drawn: the largest centred square that fits the widget."""
+        side = min(self.width(), self.height())
+        return QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
+
+    def _to_image(self, position: QPointF) -> QPointF:
+        rect = self.target_rect()
+        scale = CANVAS_SIDE / max(rect.width(), 1)
+        return QPointF((position.x() - rect.left()) * scale, (position.y() - rect.top()) * scale)
+
+    def _draw_to(self, point: QPointF) -> None:
+        painter = QPainter(self._image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor("white"), PEN_WIDTH, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+                            Qt.PenJoinStyle.RoundJoin))
+        if self._last is None:
+            painter.drawPoint(point)
+        else:
+            painter.drawLine(self._last, point)
+        painter.end()
+        self._last = point
+        self._blank = False
+        self.update()
+        self.changed.emit()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._last = None
+            self._draw_to(self._to_image(event.position()))
+            event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._draw_to(self._to_image(event.position()))
+            event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
+        self._last = None
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        rect = self.target_rect()
+        painter.drawImage(rect, self._image)
+        painter.setPen(self.palette().mid().color())
+        painter.drawRect(rect.adjusted(0, 0, -1, -1))
+        if self._blank:
+            painter.setPen(QColor(150, 150, 150))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "draw here")
+        painter.end()
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What one computation was for, so a result that arrives late for old settings is recognisable."""
+
+    models: tuple[TrainedModel, ...]
+    kind: str
+    level: float
+    seed: int
+
+
+class DenoisingPanel(QWidget):
+    """Corruption, strength and a second model to compare; the clean/corrupted/reconstructed grid with
+    PSNRs; and the user's own image."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.results: list[DenoisingResult] = []
+        self.indices = np.zeros(0, dtype=np.int64)  # test images of the batch (the grid shows the first rows)
+        self.seed = 0  # "New images" draws another batch and another corruption
+        self.user_image: UserImage | None = None
+        self._user_source = ""  # "your drawing" or a file name
+        self._request: _Request | None = None
+        self._defaults_model: TrainedModel | None = None  # the model whose training corruption was last applied
+        self._dirty = True  # settings changed while hidden: recompute when shown
+        self._copies: dict[int, AE] = {}  # private copies of the models for the worker, by id
+        self._my_probe: np.ndarray | None = None  # the probe this panel set (the user image's μ)
+        self._setting_probe = False
+        self._captions: list[str] = []
+
+        self._task = LatestTask(self)
+        self._task.finished.connect(self._on_results)
+        self._task.failed.connect(lambda message: QMessageBox.warning(self, "Denoising failed", message))
+
+        self._build_widgets()
+        self._subscriptions = [
+            (Event.CURRENT_MODEL, self._on_model),
+            (Event.MODELS, self._on_models),
+            (Event.DATASET, self._on_dataset),
+            (Event.PROBE, self._on_probe),
+        ]
+        for event, listener in self._subscriptions:
+            state.subscribe(event, listener)
+        self._on_models()
+        self._on_model()
+
+    # -- construction --------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.corruptionCombo = QComboBox(objectName="corruptionCombo")
+        for kind in CORRUPTION_FUNCTIONS:
+            self.corruptionCombo.addItem(CORRUPTION_LABELS[kind], kind)
+            self.corruptionCombo.setItemData(self.corruptionCombo.count() - 1, f"Strength: {STRENGTH_HELP[kind]}",
+                                             Qt.ItemDataRole.ToolTipRole)
+        self.corruptionCombo.setToolTip("How the test images are damaged before the model sees them")
+        self.levelSlider = QSlider(Qt.Orientation.Horizontal, objectName="levelSlider")
+        self.levelSlider.setRange(0, LEVEL_STEPS)
+        self.levelSlider.setValue(round(DEFAULT_LEVEL * LEVEL_STEPS))
+        self.levelLabel = QLabel(objectName="levelLabel")
+        self.levelLabel.setMinimumWidth(self.levelLabel.fontMetrics().horizontalAdvance("0.00") + 6)
+        self.compareCombo = QComboBox(objectName="compareCombo")
+        self.compareCombo.setToolTip(
+            "A second model to reconstruct the same corrupted images, e.g. a plain model beside a denoising one"
+        )
+        self.compareCombo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.compareCombo.setMinimumContentsLength(12)
+        self.rowsSpin = QSpinBox(objectName="rowsSpin")
+        self.rowsSpin.setRange(1, MAX_ROWS)
+        self.rowsSpin.setValue(DEFAULT_ROWS)
+        self.rowsSpin.setToolTip("Test images shown")
+        self.newImagesButton = QPushButton("New images", objectName="newImagesButton")
+        self.newImagesButton.setToolTip("Draw another random batch of test images (and of corruption)")
+        self.gridView = ImageGridView(NO_MODEL)
+        self.gridView.setObjectName("denoisingGrid")
+        self.psnrLabel = QLabel(objectName="psnrLabel")
+        self.psnrLabel.setWordWrap(True)
+        self.psnrLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.modelsLabel = QLabel(objectName="modelsLabel")
+        self.modelsLabel.setWordWrap(True)
+        self.modelsLabel.setStyleSheet("color: gray;")
+
+        self.canvas = DrawingCanvas()
+        self.canvas.setObjectName("drawingCanvas")
+        self.clearButton = QPushButton("Clear", objectName="clearButton")
+        self.loadButton = QPushButton("Load image…", objectName="loadButton")
+        self.loadButton.setToolTip("Reconstruct a picture file (PNG, JPEG, …), prepared like an MNIST digit")
+        self.userView = ImageGridView("Draw a digit or load an image to see how the model reconstructs it.")
+        self.userView.setObjectName("userView")
+        self.userView.setMinimumHeight(100)  # one row of 28-pixel images at three times their size
+        self.userLabel = QLabel(objectName="userLabel")
+        self.userLabel.setWordWrap(True)
+        self.userLabel.setStyleSheet("color: gray;")
+
+        compare_row = QHBoxLayout()
+        compare_row.addWidget(QLabel("Compare with"))
+        compare_row.addWidget(self.compareCombo, 1)
+        form = QGridLayout()
+        form.addWidget(QLabel("Corruption"), 0, 0)
+        form.addWidget(self.corruptionCombo, 0, 1, 1, 2)
+        form.addWidget(QLabel("Strength"), 1, 0)
+        form.addWidget(self.levelSlider, 1, 1)
+        form.addWidget(self.levelLabel, 1, 2)
+        form.setColumnStretch(1, 1)
+        images_row = QHBoxLayout()
+        images_row.addWidget(QLabel("Images"))
+        images_row.addWidget(self.rowsSpin)
+        images_row.addStretch(1)
+        images_row.addWidget(self.newImagesButton)
+        batch = QWidget()
+        batch_layout = QVBoxLayout(batch)
+        batch_layout.addLayout(form)
+        batch_layout.addLayout(images_row)
+        batch_layout.addWidget(self.gridView, 1)
+        batch_layout.addWidget(self.psnrLabel)
+        batch_layout.addWidget(self.modelsLabel)
+
+        # The drawing gets its own tab: beside the batch, both would be too small in a side dock.
+        own = QWidget()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.clearButton)
+        buttons.addWidget(self.loadButton)
+        buttons.addStretch(1)
+        own_layout = QVBoxLayout(own)
+        own_layout.addWidget(self.canvas, 1)
+        own_layout.addLayout(buttons)
+        own_layout.addWidget(self.userView)
+        own_layout.addWidget(self.userLabel)
+        own_layout.addStretch(0)
+
+        self.tabs = QTabWidget(objectName="denoisingTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(batch, "Test images")
+        self.tabs.addTab(own, "Your own image")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(compare_row)
+        layout.addWidget(self.tabs, 1)
+
+        self.corruptionCombo.currentIndexChanged.connect(self._on_settings)
+        self.levelSlider.valueChanged.connect(self._on_settings)
+        self.compareCombo.currentIndexChanged.connect(self._on_compare)
+        self.rowsSpin.valueChanged.connect(self._show_results)
+        self.newImagesButton.clicked.connect(self.new_images)
+        self.canvas.changed.connect(self._on_drawn)
+        self.clearButton.clicked.connect(self.clear_user_image)
+        self.loadButton.clicked.connect(self.load_user_image_dialog)
+        self._show_level()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt's name)
+        return False
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
+        """None: the panel takes the height its dock has, and its thumbnails scale to it. The layout's
+        height-for-width (it has word-wrapped labels) adds up preferred sizes, and the dock's scroll area
+        would make the panel that tall, pushing the PSNR summary out of view."""
+        return -1
+
+    # -- public --------------------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        return str(self.corruptionCombo.currentData())
+
+    @property
+    def level(self) -> float:
+        return self.levelSlider.value() / LEVEL_STEPS
+
+    def compared_model(self) -> TrainedModel | None:
+        """The second model chosen in the combo (None: the current model alone)."""
+        data = self.compareCombo.currentData()
+        return next((m for m in self.state.models if id(m) == data), None)
+
+    def psnr_captions(self) -> list[str]:
+        """The captions under the grid's cells (row-major): PSNR against the clean image."""
+        return list(self._captions)
+
+    def new_images(self) -> None:
+        self.seed += 1
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Corrupt and reconstruct the batch for the current settings (in the background; newest wins)."""
+        if not self.isVisible():
+            self._dirty = True  # a hidden or tabbed-away panel computes nothing (training refreshes are frequent)
+            return
+        self._dirty = False
+        current, dataset = self.state.current, self.state.dataset
+        trained = self._shown_models()
+        problem = self._incompatibility(trained)
+        if problem is not None or current is None or dataset is None:
+            self._request = None
+            self.results = []
+            self._captions = []
+            self.gridView.set_images(None)
+            self.gridView.set_placeholder(problem or NO_MODEL)
+            self.psnrLabel.setText("")
+            self.modelsLabel.setText("")
+            return
+        models = [self._copy(m) for m in trained]
+        n = len(dataset.test_images)
+        indices = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed))[: min(MEASURE_IMAGES, n)].numpy()
+        images = dataset.test_images[torch.from_numpy(indices)]
+        # The test labels go to every model: a conditional one uses them, the others ignore them.
+        labels = None if dataset.test_labels is None else dataset.test_labels[torch.from_numpy(indices)]
+        request = _Request(tuple(trained), self.kind, self.level, self.seed)
+        binarize = current.train_config.binarize
+        self._request = request
+        self.indices = indices
+
+        def compute() -> tuple[_Request, list[DenoisingResult]]:
+            return request, compare_denoising(
+                models, images, request.kind, request.level, labels=labels, binarize=binarize, seed=request.seed
+            )
+
+        self._task.request(compute, background=True)
+
+    def shutdown(self) -> None:
+        """Stop listening and join the worker thread."""
+        for event, listener in self._subscriptions:
+            self.state.unsubscribe(event, listener)
+        self._task.shutdown()
+
+    # -- the test batch ------------------------------------------------------------------
+    def _shown_models(self) -> list[TrainedModel]:
+        """The current model, then the one to compare with (if any)."""
+        current, other = self.state.current, self.compared_model()
+        return [m for m in (current, other) if m is not None]
+
+    def _incompatibility(self, models: list[TrainedModel]) -> str | None:
+        """Why the batch cannot be shown (no model, no data, a data set the model cannot read), or None."""
+        current, dataset = self.state.current, self.state.dataset
+        if current is None:
+            return NO_MODEL
+        if dataset is None:
+            return "Loading the data set…"
+        if tuple(current.config.image_shape) != tuple(dataset.image_shape):
+            return (
+                f"This model works on {'×'.join(map(str, current.config.image_shape))} images, but the data set "
+                f"“{dataset.name}” has {'×'.join(map(str, dataset.image_shape))} images. Load {current.train_config.dataset}."
+            )
+        if any(m.config.conditional for m in models) and dataset.test_labels is None:
+            return f"A conditional model needs class labels, which “{dataset.name}” does not have."
+        return None
+
+    def _copy(self, trained: TrainedModel) -> AE:
+        """A private copy for the worker, made once per weights (the GUI copy changes in place while training)."""
+        key = id(trained)
+        if key not in self._copies:
+            self._copies[key] = detached(trained.model)
+        return self._copies[key]
+
+    def _on_results(self, message: tuple[_Request, list[DenoisingResult]]) -> None:
+        request, results = message
+        if request is not self._request:
+            return  # settings changed since; the newer request's result follows
+        self.results = results
+        self._show_results()
+
+    def _show_results(self) -> None:
+        request, results = self._request, self.results
+        if request is None or not results:
+            return
+        rows = min(self.rowsSpin.value(), len(results[0].clean))
+        first = results[0]
+        columns = [first.clean[:rows], first.corrupted[:rows]] + [r.reconstructed[:rows] for r in results]
+        grid = np.stack(columns, axis=1)
+        # Bare numbers: a cell is only two or three thumbnails wide; the unit is in the summary below.
+        self._captions = []
+        for i in range(rows):
+            self._captions += ["", format_db(first.psnr_before[i], unit=False)]
+            self._captions += [format_db(r.psnr_after[i], unit=False) for r in results]
+        labels = model_labels(len(results))
+        self.gridView.set_images(grid, column_labels=["clean", "corrupted", *labels], captions=self._captions)
+        parts = [f"corrupted {format_db(first.mean_psnr_before)}"]
+        for label, result in zip(labels, results):
+            gain = result.mean_psnr_after - result.mean_psnr_before
+            gain_text = "" if np.isinf(gain) or np.isnan(gain) else f" ({gain:+.1f})"
+            parts.append(f"{label} {format_db(result.mean_psnr_after)}{gain_text}")
+        self.psnrLabel.setText(
+            f"PSNR against the clean image, under each picture; mean over {len(first.clean):,} test images: "
+            + " · ".join(parts)
+        )
+        self.psnrLabel.setToolTip(
+            "Peak signal-to-noise ratio, 10·log10(1 / MSE) with pixels from 0 to 1: higher is closer to the clean "
+            "image. The mean is over a random sample of the test split; the grid shows its first images."
+        )
+        self.modelsLabel.setText(models_legend(request.models))
+
+    # -- state ---------------------------------------------------------------------------
+    def _on_settings(self) -> None:
+        self._show_level()
+        self.refresh()
+
+    def _on_compare(self) -> None:
+        self.refresh()
+        self._reconstruct_user_image()
+
+    def _show_level(self) -> None:
+        self.levelLabel.setText(f"{self.level:.2f}")
+        self.levelSlider.setToolTip(f"Strength from 0 to 1: {STRENGTH_HELP[self.kind]}")
+
+    def _on_model(self) -> None:
+        """Another model or new weights: fresh copies, the corruption it trained with, and recomputed views."""
+        self._copies.clear()
+        current = self.state.current
+        if current is not None and current.train_config.corruption != "none" and current is not self._defaults_model:
+            # A denoising model is first shown on the corruption it learnt to remove.
+            with QSignalBlocker(self.corruptionCombo), QSignalBlocker(self.levelSlider):
+                self.corruptionCombo.setCurrentIndex(self.corruptionCombo.findData(current.train_config.corruption))
+                self.levelSlider.setValue(round(current.train_config.noise_level * LEVEL_STEPS))
+            self._show_level()
+        self._defaults_model = current
+        self._fill_compare_combo()
+        self.refresh()
+        self._reconstruct_user_image()
+
+    def _on_models(self) -> None:
+        self._copies.clear()  # a model may have been removed or replaced
+        self._fill_compare_combo()
+        self._show_results()  # a renamed model's new name in the legend
+
+    def _on_dataset(self) -> None:
+        self.refresh()
+
+    def _fill_compare_combo(self) -> None:
+        """Every other model for the same image shape; keeps the choice while it is still there."""
+        chosen = self.compareCombo.currentData()
+        current = self.state.current
+        with QSignalBlocker(self.compareCombo):
+            self.compareCombo.clear()
+            self.compareCombo.addItem("— none —", None)
+            for trained in self.state.models:
+                if trained is current or current is None or trained.config.image_shape != current.config.image_shape:
+                    continue
+                self.compareCombo.addItem(trained.name, id(trained))
+                self.compareCombo.setItemData(self.compareCombo.count() - 1, trained.describe(), Qt.ItemDataRole.ToolTipRole)
+            index = self.compareCombo.findData(chosen)
+            self.compareCombo.setCurrentIndex(max(index, 0))
+        if self.compareCombo.currentData() != chosen:
+            self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self._dirty:
+            self.refresh()
+
+    # -- the user's own image --------------------------------------------------------------
+    def load_user_image_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open an image to reconstruct", "", IMAGE_FILTER)
+        if path:
+            self.load_user_image(path)
+
+    def load_user_image(self, path: str | os.PathLike[str]) -> bool:
+        """Reconstruct a picture file with the current model and probe its code; False after a warning."""
+        current = self.state.current
+        if current is None:
+            QMessageBox.warning(self, "No model", NO_MODEL)
+            return False
+        try:
+            image = load_user_image(path, current.config.image_shape)
+        except VaeStudioError as exc:
+            QMessageBox.warning(self, "Could not load the image", str(exc))
+            return False
+        with QSignalBlocker(self.canvas):
+            self.canvas.clear()  # the drawing no longer is the input
+        self._user_source = os.path.basename(os.fspath(path)) + (" (inverted: dark on light)" if image.inverted else "")
+        self._set_user_image(image)
+        return True
+
+    def clear_user_image(self) -> None:
+        with QSignalBlocker(self.canvas):
+            self.canvas.clear()
+        self.user_image = None
+        self.userView.set_images(None)
+        self.userLabel.setText("")
+        if self._my_probe is not None:
+            self._set_probe(None)
+
+    def _on_drawn(self) -> None:
+        current = self.state.current
+        if self.canvas.blank:
+            self.clear_user_image()
+            return
+        if current is None:
+            self.userLabel.setText(NO_MODEL)
+            return
+        self._user_source = "Your drawing"
+        # Drawn light on dark already: no guessing from the border, which a stroke may touch.
+        self._set_user_image(user_image_from_rgb(self.canvas.rgb(), current.config.image_shape, invert=False))
+
+    def _set_user_image(self, image: UserImage) -> None:
+        self.user_image = image
+        self._reconstruct_user_image(take_probe=True)
+
+    def _reconstruct_user_image(self, take_probe: bool = False) -> None:
+        """Show the user image's reconstruction by the current (and compared) model and make its posterior
+        mean the probe (``take_probe``, or while the probe is still ours). One image takes well under a
+        millisecond, so this runs on the GUI thread."""
+        current, image = self.state.current, self.user_image
+        if image is None or current is None:
+            return
+        if tuple(image.pixels.shape) != tuple(current.config.image_shape):
+            self.userView.set_images(None)
+            self.userLabel.setText("The image was prepared for another model's image size: draw or load it again.")
+            return
+        models = self._shown_models()
+        # A conditional model needs a class for a picture that has none: the preview's rule (the selected
+        # test image's class, else 0); unconditional models ignore it.
+        label = decode_label(self.state)
+        label = 0 if label is None else label
+        labels = np.array([label])
+        batch = image.batch()
+        x = to_float(batch)
+        columns = [x.numpy()[0]] + [reconstruct(m.model, x, labels)[0] for m in models]
+        self.userView.set_images(np.stack(columns)[None], column_labels=["input", *model_labels(len(models))])
+        mu = encode(current.model, batch, labels).mu[0]
+        text = f"{self._user_source}, prepared like an MNIST digit (cropped, scaled into 20×20, centred)."
+        if any(m.config.conditional for m in models):
+            text += f" Conditional models take it as class {label}."
+        text += f" Its μ under “{current.name}” is the probe ✛ on the latent map. {models_legend(models)}"
+        self.userLabel.setText(text)
+        if take_probe or self._my_probe is not None:
+            self._set_probe(mu)  # and it follows the image while the model changes or trains
+
+    # -- the probe -------------------------------------------------------------------------
+    def _set_probe(self, mu: np.ndarray | None) -> None:
+        self._setting_probe = True
+        try:
+            self.state.set_probe(mu)
+        finally:
+            self._setting_probe = False
+        self._my_probe = self.state.probe
+
+    def _on_probe(self) -> None:
+        # Someone else probes now (a click on the map): the probe stops following the user image. Another
+        # model being shown clears the probe without this event, so the image's new μ takes its place.
+        if not self._setting_probe and self.state.probe is not self._my_probe:
+            self._my_probe = None

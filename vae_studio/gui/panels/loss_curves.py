@@ -1,0 +1,280 @@
+"""Loss curves of the current model: per-step training losses (raw and smoothed) and the test loss per epoch.
+
+The curves grow while a model trains, so updates are incremental: new history values are
+appended to numpy buffers and the existing plot items get ``setData``; nothing is re-created
+and the smoothing only runs over the new points. pyqtgraph clips to the view and downsamples
+(peak mode keeps spikes visible), so a run of 100,000 steps still redraws quickly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+
+from ...core.app_state import AppState, Event
+from ...core.history import History
+
+DEFAULT_SMOOTHING = 0.6  # TensorBoard's default: steady enough to read, recent enough to follow
+MAX_SMOOTHING = 0.99
+
+# Colour-blind-safe hues (Okabe & Ito) that stay distinct as faint raw lines and bold smoothed ones.
+TOTAL_COLOR = (0, 114, 178)
+RECON_COLOR = (230, 159, 0)
+KL_COLOR = (0, 158, 115)
+TEST_COLOR = (204, 51, 17)
+RAW_ALPHA = 70
+
+
+def ema(values: np.ndarray, weight: float, state: float = 0.0, count: int = 0) -> tuple[np.ndarray, float]:
+    """Debiased exponential moving average (as TensorBoard smooths), continuing an earlier run.
+
+    ``state`` is the biased average after ``count`` earlier values (0 and 0 to start); returns the
+    smoothed values and the new state, so a growing series is smoothed only over its new part.
+    Dividing by ``1 - weight**t`` removes the pull towards 0 at the start. Vectorised by chunks:
+    s_j = w^(j+1) (s + (1 - w) sum_k x_k / w^(k+1)), with chunks short enough that 1 / w^(k+1)
+    cannot overflow.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if weight <= 0.0 or len(values) == 0:
+        return values.copy(), float(values[-1]) if len(values) else state
+    chunk = max(1, int(100.0 / -math.log10(weight)))  # keeps w^-chunk below 1e100
+    out = np.empty_like(values)
+    for start in range(0, len(values), chunk):
+        x = values[start : start + chunk]
+        powers = weight ** np.arange(1, len(x) + 1)
+        biased = powers * (state + (1.0 - weight) * np.cumsum(x / powers))
+        state = float(biased[-1])
+        t = count + start + np.arange(1, len(x) + 1)
+        out[start : start + len(x)] = biased / (1.0 - weight**t)
+    return out, state
+
+
+class _Series:
+    """One per-step loss term: a growing buffer of raw values and its smoothed copy, drawn by two items."""
+
+    def __init__(self, plot: pg.PlotItem, color: tuple[int, int, int]) -> None:
+        self.raw_item = plot.plot(pen=pg.mkPen((*color, RAW_ALPHA), width=1))
+        self.smooth_item = plot.plot(pen=pg.mkPen(color, width=2))
+        for item in (self.raw_item, self.smooth_item):
+            item.setClipToView(True)
+            item.setDownsampling(auto=True, method="peak")
+        self.raw = np.empty(0)
+        self.smooth = np.empty(0)
+        self.count = 0
+        self._state = 0.0
+
+    def set_visible(self, visible: bool) -> None:
+        self.raw_item.setVisible(visible)
+        self.smooth_item.setVisible(visible)
+
+    def reset(self, values: list[float], weight: float) -> None:
+        self.raw = np.asarray(values, dtype=np.float64)
+        self.count = len(values)
+        self.smooth, self._state = ema(self.raw, weight)
+
+    def extend(self, new: list[float], weight: float) -> None:
+        """Append values; buffers grow by doubling so a long run is not copied on every update."""
+        n = len(new)
+        if self.count + n > len(self.raw):
+            capacity = max(1024, 2 * (self.count + n))
+            raw, smooth = np.empty(capacity), np.empty(capacity)
+            raw[: self.count], smooth[: self.count] = self.raw[: self.count], self.smooth[: self.count]
+            self.raw, self.smooth = raw, smooth
+        self.raw[self.count : self.count + n] = new
+        smoothed, self._state = ema(self.raw[self.count : self.count + n], weight, self._state, self.count)
+        self.smooth[self.count : self.count + n] = smoothed
+        self.count += n
+
+    def draw(self, x: np.ndarray) -> None:
+        self.raw_item.setData(x, self.raw[: self.count])
+        self.smooth_item.setData(x, self.smooth[: self.count])
+
+    @property
+    def last_smoothed(self) -> float | None:
+        return float(self.smooth[self.count - 1]) if self.count else None
+
+
+class LossPanel(QWidget):
+    """Loss curves of ``state.current``; follows HISTORY (live training) and CURRENT_MODEL (another model)."""
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+
+        self.lossPlot = pg.PlotWidget(background="w")
+        self.lossPlot.setObjectName("lossPlot")
+        self.lossPlot.setToolTip(
+            "Training loss per step (faint: each batch; bold: smoothed) and the test loss after each epoch."
+        )
+        plot = self.lossPlot.getPlotItem()
+        plot.setLabel("left", "loss (nats / image)")
+        plot.setLabel("bottom", "training step")
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        for name in ("left", "bottom"):
+            axis = plot.getAxis(name)
+            axis.setPen(pg.mkPen(90, 90, 90))
+            axis.setTextPen(pg.mkPen(40, 40, 40))
+        # The legend is one row above the plot rather than inside it, where it would hide curves
+        # (the log view fills the whole box). It takes the title's cell: this plot has no title.
+        self._legend = pg.LegendItem(colCount=4, labelTextColor=(40, 40, 40), frame=False)
+        plot.layout.removeItem(plot.titleLabel)
+        plot.titleLabel.hide()
+        plot.layout.addItem(self._legend, 0, 1)
+        self._total = _Series(plot, TOTAL_COLOR)
+        self._recon = _Series(plot, RECON_COLOR)
+        self._kl = _Series(plot, KL_COLOR)
+        test_pen, test_brush = pg.mkPen("w", width=1), pg.mkBrush(TEST_COLOR)
+        self._test_item = plot.plot(pen=None, symbol="o", symbolSize=8, symbolPen=test_pen, symbolBrush=test_brush)
+        # The legend draws this symbol with its scatter item's style, which pyqtgraph only sets once there
+        # is data: without this, the legend shows a grey dot until the first epoch ends.
+        self._test_item.scatter.setPen(test_pen)
+        self._test_item.scatter.setBrush(test_brush)
+        self._test_item.scatter.setSize(8)
+        self._x = np.empty(0)
+
+        self.smoothingSlider = QSlider(Qt.Orientation.Horizontal)
+        self.smoothingSlider.setObjectName("smoothingSlider")
+        self.smoothingSlider.setRange(0, round(MAX_SMOOTHING * 100))
+        self.smoothingSlider.setValue(round(DEFAULT_SMOOTHING * 100))
+        self.smoothingSlider.setMaximumWidth(160)
+        self.smoothingSlider.setToolTip(
+            "How strongly the bold curves average recent steps (0: no smoothing), so trends show through batch noise."
+        )
+        self._smoothing_label = QLabel()
+        self._smoothing_label.setMinimumWidth(32)
+        self.logCheck = QCheckBox("Log scale")
+        self.logCheck.setObjectName("logCheck")
+        self.logCheck.setToolTip(
+            "A logarithmic loss axis shows the slow late improvements next to the fast early drop."
+        )
+        self.readout = QLabel()
+        self.readout.setObjectName("lossReadout")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Smoothing"))
+        controls.addWidget(self.smoothingSlider)
+        controls.addWidget(self._smoothing_label)
+        controls.addSpacing(12)
+        controls.addWidget(self.logCheck)
+        controls.addSpacing(12)
+        controls.addWidget(self.readout, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(controls)
+        layout.addWidget(self.lossPlot, 1)
+
+        self._history: History | None = None
+        self._variational = True
+        self.smoothingSlider.valueChanged.connect(self._on_smoothing_changed)
+        self.logCheck.toggled.connect(self._on_log_toggled)
+        state.subscribe(Event.CURRENT_MODEL, self._on_current_model)
+        state.subscribe(Event.HISTORY, self._on_history)
+        self._show_smoothing()
+        self._on_current_model()
+
+    @property
+    def smoothing(self) -> float:
+        return self.smoothingSlider.value() / 100.0
+
+    # -- events --------------------------------------------------------------------
+    def _on_current_model(self) -> None:
+        """Another model, or new weights of the same one (a training snapshot: only new steps are drawn)."""
+        current = self.state.current
+        variational = current is None or current.config.variational
+        if variational != self._variational or not self._legend.items:
+            self._variational = variational
+            self._rebuild_legend()
+        self._sync()
+
+    def _on_history(self) -> None:
+        self._sync()
+
+    def _sync(self) -> None:
+        """Draw the current history: append what is new, or start over for another (or a shorter) history."""
+        history = None if self.state.current is None else self.state.current.history
+        if history is None or history is not self._history or history.steps < self._total.count:
+            self._history = history
+            self._reset_series()
+            return
+        start, weight = self._total.count, self.smoothing
+        if history.steps > start:
+            self._total.extend(history.step_loss[start:], weight)
+            self._recon.extend(history.step_recon[start:], weight)
+            self._kl.extend(history.step_kl[start:], weight)
+        self._draw()
+
+    def _on_smoothing_changed(self) -> None:
+        self._show_smoothing()
+        self._reset_series()
+
+    def _on_log_toggled(self, checked: bool) -> None:
+        self.lossPlot.getPlotItem().setLogMode(y=checked)
+
+    # -- drawing -------------------------------------------------------------------
+    def _rebuild_legend(self) -> None:
+        """A plain AE has no KL term and its loss is its reconstruction error, so it shows one curve."""
+        self._legend.clear()
+        self._total.set_visible(self._variational)
+        self._kl.set_visible(self._variational)
+        if self._variational:
+            self._legend.addItem(self._total.smooth_item, "loss = recon + KL (−ELBO)")
+            self._legend.addItem(self._recon.smooth_item, "reconstruction")
+            self._legend.addItem(self._kl.smooth_item, "KL")
+        else:
+            self._legend.addItem(self._recon.smooth_item, "reconstruction loss")
+        self._legend.addItem(self._test_item, "test loss (per epoch)")
+
+    def _reset_series(self) -> None:
+        history = self._history or History()
+        weight = self.smoothing
+        self._total.reset(history.step_loss, weight)
+        self._recon.reset(history.step_recon, weight)
+        self._kl.reset(history.step_kl, weight)
+        self._draw()
+
+    def _draw(self) -> None:
+        n = self._total.count
+        if len(self._x) < n:
+            # Step numbers are shared by all items; a larger array's prefix stays valid as the run grows.
+            self._x = np.arange(1, max(1024, 2 * n) + 1, dtype=np.float64)
+        x = self._x[:n]
+        for series in (self._total, self._recon, self._kl):
+            series.draw(x)
+        epoch_x, epoch_y = self._epoch_points()
+        self._test_item.setData(epoch_x, epoch_y)
+        self._show_readout(epoch_y)
+
+    def _epoch_points(self) -> tuple[np.ndarray, np.ndarray]:
+        history = self._history
+        if history is None or not history.epochs:
+            return np.empty(0), np.empty(0)
+        y = np.asarray(history.epoch_test_loss, dtype=np.float64)
+        if len(history.epoch_end_step) == len(y):
+            x = np.asarray(history.epoch_end_step, dtype=np.float64)
+        else:
+            # A history from elsewhere without epoch ends: assume equal epochs.
+            x = np.arange(1, len(y) + 1) * (history.steps // len(y))
+        return x.astype(np.float64), y
+
+    def _show_readout(self, test_losses: np.ndarray) -> None:
+        if self._history is None:
+            self.readout.setText("No model yet: train one, or open a checkpoint, to see its loss curves.")
+            return
+        loss, recon, kl = self._total.last_smoothed, self._recon.last_smoothed, self._kl.last_smoothed
+        parts = [f"step {self._total.count:,}"]
+        if loss is not None and recon is not None and kl is not None:
+            if self._variational:
+                parts.append(f"loss {loss:.1f} = recon {recon:.1f} + KL {kl:.1f}")
+            else:
+                parts.append(f"loss {recon:.1f}")
+        if len(test_losses):
+            parts.append(f"test {test_losses[-1]:.1f} after epoch {len(test_losses)}")
+        self.readout.setText("  ·  ".join(parts))
+
+    def _show_smoothing(self) -> None:
+        self._smoothing_label.setText(f"{self.smoothing:.2f}")
