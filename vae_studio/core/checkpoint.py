@@ -29,6 +29,20 @@ FORMAT_VERSION = 1
 FILE_SUFFIX = ".vae"
 
 
+def write_safetensors_atomically(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> None:
+    """Write to a temporary file in the same folder, then rename it over ``path``: a crash mid-write
+    leaves the previous file intact. Raises OSError or SafetensorError."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp_name, metadata=metadata)
+        os.replace(tmp_name, path)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+
+
 def save_checkpoint(trained: TrainedModel, path: str | os.PathLike[str]) -> Path:
     """Write ``trained`` to ``path`` atomically and return the path."""
     path = Path(path)
@@ -43,15 +57,7 @@ def save_checkpoint(trained: TrainedModel, path: str | os.PathLike[str]) -> Path
     }
     metadata = {"format": FORMAT_MARKER, "format_version": str(FORMAT_VERSION), "info": json.dumps(info)}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            save_file(tensors, tmp_name, metadata=metadata)
-            os.replace(tmp_name, path)
-        finally:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
+        write_safetensors_atomically(tensors, path, metadata)
     except OSError as exc:
         raise CheckpointError(f"Could not save the checkpoint to {path}: {exc.strerror or exc}") from exc
     except SafetensorError as exc:  # safetensors reports its own I/O failures (e.g. a full disk) this way

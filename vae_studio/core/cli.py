@@ -37,6 +37,7 @@ from .device import DEVICE_CHOICES, resolve_device
 from .errors import ConfigError, VaeStudioError
 from .evaluation import BINARIZATION_LABELS, evaluate_model
 from .recipe import new_trained_model, training_data
+from .text import format_duration
 from .trainer import EpochReport, RunControl, StepReport, Trainer
 from .trained_model import TrainedModel
 
@@ -47,13 +48,6 @@ def _int_list(text: str) -> tuple[int, ...]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
-
-def _format_duration(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "--:--"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class ProgressPrinter:
@@ -76,7 +70,7 @@ class ProgressPrinter:
         line = (
             f"epoch {r.epoch} [{bar:<20}] {done:4.0%} {r.samples_per_s:8.0f} samples/s "
             f"loss {r.loss:8.2f} (recon {r.recon:7.2f}, kl {r.kl:6.2f}, beta {r.beta:.2f}) "
-            f"ETA {_format_duration(r.eta_s)}"
+            f"ETA {format_duration(r.eta_s)}"
         )
         if self._interactive:
             self.stream.write("\r" + line)
@@ -197,7 +191,7 @@ class ImageProgress:
         elapsed = now - self._start
         eta = elapsed / done * (total - done) if done else math.inf
         rate = done / max(elapsed, 1e-9)
-        line = f"{self.label}: {done}/{total} images, {rate:.1f} images/s, ETA {_format_duration(eta)}"
+        line = f"{self.label}: {done}/{total} images, {rate:.1f} images/s, ETA {format_duration(eta)}"
         if self._interactive:
             if now - self._last >= 0.2 or done == total:
                 self._last = now

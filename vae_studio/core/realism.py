@@ -17,21 +17,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import threading
 from pathlib import Path
 
 import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 from torch import nn
 from torch.nn import functional as F
 
 from .batch_progress import ProgressCallback, StopCheck, checkpoint
 from .batches import to_float
+from .checkpoint import write_safetensors_atomically
 from .data import ImageDataset
 from .data.downloads import default_cache_dir
 from .errors import DataError
@@ -220,16 +218,8 @@ def _write(classifier: RealismClassifier, path: Path) -> None:
     metadata = {"format": FORMAT_MARKER, "info": json.dumps(info)}
     tensors = {k: v.detach().contiguous() for k, v in classifier.state_dict().items()}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            save_file(tensors, tmp_name, metadata=metadata)
-            os.replace(tmp_name, path)
-        finally:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
-    except OSError:
+        write_safetensors_atomically(tensors, path, metadata)
+    except (OSError, SafetensorError):
         pass
 
 

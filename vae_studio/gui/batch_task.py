@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.app_state import AppState
 from ..core.batch_progress import ProgressCallback, StopCheck, Stopped
+from ..core.text import format_duration
 from .tasks import TaskContext, TaskRunner
 
 # Progress messages at most this often: enough for a smooth bar without flooding the event queue.
@@ -32,17 +33,6 @@ class _StoppedMarker:
 
 _STOPPED = _StoppedMarker()
 
-
-def format_duration(seconds: float) -> str:
-    """``45 s``, ``3 min 20 s`` or ``1 h 05 min``: durations a person reads at a glance."""
-    seconds = max(0, round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, secs = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
 
 
 class BatchTask(QObject):

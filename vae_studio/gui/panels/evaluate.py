@@ -44,7 +44,8 @@ from ...core.evaluation import (
 from ...core.models import AE
 from ...core.recipe import training_data
 from ...core.trained_model import TrainedModel
-from ..batch_task import BatchTask, format_duration
+from ...core.text import format_duration
+from ..batch_task import BatchTask
 from ..latest_task import LatestTask, detached
 
 DEFAULT_K = 100

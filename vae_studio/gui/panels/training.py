@@ -49,9 +49,10 @@ from ...core.errors import VaeStudioError
 from ...core.latent import Encoding, encode
 from ...core.models import AE
 from ...core.recipe import new_trained_model, training_data
+from ...core.text import format_duration
 from ...core.trained_model import TrainedModel
 from ...core.trainer import EpochReport, Status, StepReport, Trainer
-from ..dataset_loader import DatasetLoader
+from ..dataset_loader import DatasetLoader, folder_spec
 from ..tasks import TaskContext, TaskRunner
 
 # At most ~10 step reports per second: a smooth live curve without flooding the GUI's event queue.
@@ -296,19 +297,6 @@ def _step_125(value: float, direction: int) -> float:
     return float(f"{chosen:.3g}")
 
 
-def _looks_like_idx(folder: Path) -> bool:
-    """True when ``folder`` holds MNIST-style IDX files (names with idx1/idx3), else it is an image folder."""
-    try:
-        return any(re.search(r"idx[13]|ubyte", path.name.lower()) for path in folder.iterdir() if path.is_file())
-    except OSError:
-        return False  # the loader reports an unreadable folder with a proper message
-
-
-def _format_duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _dataset_label(spec: str) -> str:
@@ -697,7 +685,7 @@ class TrainingPanel(QWidget):
         run.fraction = figures.step / max(figures.total_steps, 1)
         run.progress_text = (
             f"epoch {figures.epoch}/{figures.epochs} · {figures.samples_per_s:,.0f} samples/s · "
-            f"ETA {_format_duration(figures.eta_s)}"
+            f"ETA {format_duration(figures.eta_s)}"
         )
         self._show_progress(run)
 
@@ -730,7 +718,7 @@ class TrainingPanel(QWidget):
         if run is None:
             return
         self._apply_snapshot(run, outcome.final)
-        elapsed = _format_duration(time.perf_counter() - run.started)
+        elapsed = format_duration(time.perf_counter() - run.started)
         if outcome.status == "finished":
             text = f"Finished: {outcome.epochs} epochs, {outcome.steps:,} steps in {elapsed}."
         elif outcome.status == "stopped":
@@ -801,7 +789,7 @@ class TrainingPanel(QWidget):
             if not folder:
                 self._sync_dataset_combo()
                 return
-            spec = f"{'idx' if _looks_like_idx(Path(folder)) else 'folder'}:{folder}"
+            spec = folder_spec(folder)
             self._select_spec(spec)
         current = self.state.dataset
         if current is not None and current.name == spec:
