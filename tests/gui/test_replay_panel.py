@@ -47,8 +47,8 @@ def test_records_a_training_run_and_replays_each_frame(qtbot, setup) -> None:
     qtbot.waitUntil(lambda: not state.training, timeout=RUN_TIMEOUT_MS)
     frames = replay.replay.frames
     steps = [frame.step for frame in frames]
-    # The untrained start, a snapshot per step (as many as the GUI kept up with), and the final weights.
-    assert steps[0] == 0 and steps[-1] == 4 and steps == sorted(steps) and len(frames) >= 3
+    # The untrained start, snapshots of the steps (as many as the GUI kept up with) and the final weights.
+    assert steps[0] == 0 and steps[-1] == 4 and steps == sorted(steps) and len(frames) >= 2
     assert all(len(frame.xy) == REPLAY_POINTS for frame in frames)
     # The last frame holds the trained model's codes of the sampled test images.
     rows = replay._rows

@@ -47,10 +47,6 @@ class LatestTask(QObject):
         self._running_generation = -1
         self._pending: Callable[[], object] | None = None
 
-    @property
-    def busy(self) -> bool:
-        return self.runner.busy
-
     def request(self, fn: Callable[[], object], *, background: bool) -> None:
         """Compute ``fn()`` now (``background`` False: the result is emitted before this returns) or on
         the worker thread, superseding any request still in progress."""

@@ -11,7 +11,6 @@ with progress in the status bar and a Stop button.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,10 +154,9 @@ class CompareJob:
         self.threshold = threshold
 
     def __call__(self, context: TaskContext) -> PairResult | None:
-        should_stop: Callable[[], bool] = lambda: context.control.stopped  # noqa: E731
         try:
-            return self._run(context, should_stop)
-        except Stopped:
+            return self._run(context)
+        except Stopped:  # the Stop button: no result, and nothing is added to the session
             return None
 
     def _stage(self, context: TaskContext, text: str) -> ProgressCallback:
@@ -174,7 +172,10 @@ class CompareJob:
         context.report((text, 0.0))
         return progress
 
-    def _run(self, context: TaskContext, should_stop: Callable[[], bool]) -> PairResult:
+    def _run(self, context: TaskContext) -> PairResult:
+        def should_stop() -> bool:
+            return context.control.stopped
+
         config = self.train_config
         data = training_data(config)
         reference = reference_data(config)
@@ -412,9 +413,10 @@ class ComparisonPanel(QWidget):
 
         splitter = QSplitter(Qt.Orientation.Horizontal, objectName="comparisonSplitter")
         splitter.setChildrenCollapsible(False)
-        for widget, stretch in ((maps, 1), (self.resultTabs, 1)):
-            splitter.addWidget(widget)
-            splitter.setStretchFactor(splitter.count() - 1, stretch)
+        splitter.addWidget(maps)
+        splitter.addWidget(self.resultTabs)
+        # Start at 2 : 3 (the plots' own size hints would take most of the width); Qt scales these to fit.
+        splitter.setSizes([2000, 3000])
         return splitter
 
     # -- public ------------------------------------------------------------------------

@@ -358,12 +358,9 @@ class InterpolationPanel(QWidget):
             signal.connect(self._update_arithmetic)
         self.arithmeticView = ImageGridView("Choose an image and a vector.")
         self.arithmeticView.setObjectName("arithmeticView")
-        explanation = QLabel(
-            "Each picture decodes <i>z</i> = μ(image) + <i>s</i> · (μ(to) − μ(from)) for the strength <i>s</i> "
-            "above it. If the space is well organised, the same offset changes the same property of any image."
-        )
-        explanation.setWordWrap(True)
-        explanation.setStyleSheet("color: gray;")
+        self.arithmeticLabel = QLabel(objectName="arithmeticLabel")
+        self.arithmeticLabel.setWordWrap(True)
+        self.arithmeticLabel.setStyleSheet("color: gray;")
 
         base_row = QHBoxLayout()
         base_row.addWidget(self.baseSpin)
@@ -384,7 +381,7 @@ class InterpolationPanel(QWidget):
 
         right = QVBoxLayout()
         right.addWidget(self.arithmeticView, 1)
-        right.addWidget(explanation)
+        right.addWidget(self.arithmeticLabel)
         tab = QWidget()
         layout = QHBoxLayout(tab)
         layout.setContentsMargins(2, 4, 2, 2)
@@ -452,11 +449,9 @@ class InterpolationPanel(QWidget):
         for box in (self.endpointA, self.endpointB):
             item = box.sourceCombo.model().item(box.sourceCombo.findData("class"))
             item.setEnabled(bool(names))
+        # Disabled rather than switched away from, so the choice comes back with a labelled data set.
         classes_item = self.vectorCombo.model().item(self.vectorCombo.findData("classes"))
         classes_item.setEnabled(bool(names))
-        if not names and self.vectorCombo.currentData() == "classes":
-            with QSignalBlocker(self.vectorCombo):
-                self.vectorCombo.setCurrentIndex(self.vectorCombo.findData("path"))
 
     def _on_selection(self) -> None:
         # A click on a dot selects it and then probes: remember the dot until this click is handled.
@@ -703,6 +698,11 @@ class InterpolationPanel(QWidget):
         for combo in (self.fromClassCombo, self.toClassCombo):
             combo.setEnabled(by_class)
             self._arithmetic_form.labelForField(combo).setEnabled(by_class)
+        vector = "μ(to class) − μ(from class)" if by_class else "B − A"
+        self.arithmeticLabel.setText(
+            f"Each picture decodes <i>z</i> = μ(image) + <i>s</i> · ({vector}) for the strength <i>s</i> above it. "
+            "If the space is well organised, the same offset changes the same property of any image."
+        )
         trained, why = self._usable_model()
         dataset = self.state.dataset
         self.baseThumb.clear()

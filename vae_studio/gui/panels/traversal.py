@@ -237,9 +237,9 @@ class TraversalPanel(QWidget):
         self.klPlot.setLabel("left", "KL (nats)" if usage.kl is not None else "Var(μ)")
         self.klPlot.setXRange(0.4, d + 0.6, padding=0)
         self.klPlot.setYRange(0, max(float(values.max()), 1e-3) * 1.08, padding=0)
-        # Every dimension numbered while the numbers fit; beyond that pyqtgraph's own spacing.
-        ticks = [[(i + 1, str(i + 1)) for i in range(d)]] if d <= 20 else None
-        self.klPlot.getAxis("bottom").setTicks(ticks)
+        # Whole dimension numbers, about ten of them, so they do not run into each other.
+        step = -(-d // 10)
+        self.klPlot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(1, d + 1, step)]])
         self.activeLabel.setText(
             f"<b>{usage.n_active} of {d}</b> dimensions active (variance of μ over the test images "
             f"above {usage.threshold:g}); grey bars: inactive."
