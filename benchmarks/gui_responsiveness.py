@@ -56,6 +56,7 @@ from vae_studio.core.app_state import Event  # noqa: E402
 from vae_studio.core.config import TrainConfig  # noqa: E402
 from vae_studio.core.recipe import new_trained_model  # noqa: E402
 from vae_studio.gui.app import configure_pyqtgraph, set_application_names  # noqa: E402
+from vae_studio.gui.gc_pauses import freeze_long_lived_objects  # noqa: E402
 from vae_studio.gui.main_window import MainWindow  # noqa: E402
 
 TARGET_PREVIEW_MS = 10.0
@@ -115,6 +116,7 @@ def new_window(app: QApplication) -> MainWindow:
     window = MainWindow()
     window.resize(1400, 900)
     window.show()
+    freeze_long_lived_objects()  # as gui.app.run_app does once the window is up
     wait_until(app, lambda: window.state.dataset is not None, "the default data set")
     return window
 

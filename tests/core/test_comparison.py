@@ -11,6 +11,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from torch.nn import functional as F
 
 from vae_studio.core import realism
 from vae_studio.core.batch_progress import Stopped
@@ -104,16 +105,67 @@ def test_completeness_is_higher_for_real_looking_decodings(
     assert real.score == pytest.approx((real.prior_share + real.grid_share) / 2)
     assert real.nearest_distance.max() < 0.1 and noise.nearest_distance.min() > 5.0
     assert real.codes.shape == (85, 2) and real.images.shape == (85, 1, 28, 28) and real.from_prior.sum() == 60
-    # The grid spans the bounding box of the encoded means.
+    # The grid spans the middle 98% of the encoded means on each axis.
     grid = real.codes[~real.from_prior]
-    assert np.allclose(grid.min(0), mu.min(0)) and np.allclose(grid.max(0), mu.max(0))
+    low, high = np.percentile(mu, [1, 99], axis=0)
+    assert np.allclose(grid.min(0), low) and np.allclose(grid.max(0), high)
     assert np.all(np.diff(noise.confidence[noise.worst_first]) >= 0)
-    assert np.array_equal(real.realistic, real.confidence >= 0.9)
+    # The bar is calibrated on each model's own reconstructions of the encoded points: all but the
+    # worst 5% of them reach it; a noise decoder's reconstructions are noise, so the 50% floor holds.
+    assert real.reconstruction_confidence.shape == (100,) and real.reconstruction_distance.shape == (100,)
+    assert real.threshold == real.calibrated_threshold == max(0.5, np.percentile(real.reconstruction_confidence, 5))
+    assert noise.threshold == noise.calibrated_threshold == 0.5 and noise.reconstruction_confidence.max() < 0.5
+    assert np.array_equal(real.realistic, real.confidence >= real.threshold)
     # This classifier's accuracy was never measured, so the note does not quote one.
-    assert "probability of at least 90%" in real.note and "test accuracy" not in real.note
+    assert f"probability of at least {real.threshold:.0%}" in real.note and "reconstructions" in real.note
+    assert "test accuracy" not in real.note and "no prior" in real.note  # a plain AE has no prior
+
+    # A fixed bar judges the same decodings; the calibrated one is still reported.
+    fixed = completeness(_model(real_decoder), mu, reference, classifier, threshold=0.9, prior_samples=60, grid_size=5)
+    assert fixed.threshold == 0.9 and fixed.calibrated_threshold == real.calibrated_threshold
+    assert (fixed.score, fixed.prior_share, fixed.grid_share) == real.shares(0.9)
+    assert "probability of at least 90% (a fixed bar" in fixed.note
 
 
-def test_completeness_without_labels_and_in_a_pca_plane(mnist: ImageDataset) -> None:
+def _dimmed_blur(images: torch.Tensor) -> torch.Tensor:
+    """Blurred, dimmed images: still clearly digits, but a classifier is less sure of them (as of a VAE's)."""
+    return 0.6 * F.avg_pool2d(images, 3, stride=1, padding=1)
+
+
+def test_calibrated_bar_judges_holes_not_blur(classifier: realism.RealismClassifier, mnist: ImageDataset) -> None:
+    reference = mnist.train_images[:5000]
+    # Codes in ten tight clusters far apart (as an AE may pack them), and a decoder that turns each
+    # code into a blurred training image of its cluster's class.
+    centres = 5.0 * np.stack([np.cos(np.arange(10) * 0.6), np.sin(np.arange(10) * 0.6)], axis=1)
+    rng = np.random.default_rng(3)
+    cluster = rng.integers(0, 10, 300)
+    mu = centres[cluster] + 0.2 * rng.standard_normal((300, 2))
+    by_class = [np.flatnonzero(mnist.train_labels[:5000].numpy() == c) for c in range(10)]
+    centres_t = torch.as_tensor(centres, dtype=torch.float32)
+
+    def blurry(z: torch.Tensor, holes: bool) -> torch.Tensor:
+        distance, nearest = torch.cdist(z.float(), centres_t).min(dim=1)
+        pick = (z.abs().sum(1) * 1000).long()
+        index = torch.tensor([by_class[c][p % len(by_class[c])] for c, p in zip(nearest.tolist(), pick.tolist())])
+        images = _dimmed_blur(to_float(reference[index]))
+        if holes:  # garbage between the clusters
+            images = torch.where((distance > 1.0)[:, None, None, None], torch.rand_like(images), images)
+        return images
+
+    filled = completeness(_model(lambda z, labels=None: blurry(z, False)), mu, reference, classifier, grid_size=8)
+    holey = completeness(_model(lambda z, labels=None: blurry(z, True)), mu, reference, classifier, grid_size=8)
+    # Blur alone is not held against a decoder: nearly every decoding counts as real at its own bar,
+    # while a fixed 90% bar would reject many of the same meaningful decodings.
+    assert filled.score > 0.8 and filled.shares(0.9)[0] < filled.score - 0.2
+    # Holes are: both decoders reconstruct the encoded points alike, so they get the same bar, but
+    # the prior samples and grid points that fall between the clusters decode to garbage.
+    assert holey.threshold == pytest.approx(filled.threshold)
+    assert holey.prior_share < filled.prior_share - 0.3 and holey.grid_share < filled.grid_share - 0.3
+
+
+def test_completeness_without_labels_and_in_a_pca_plane(
+    mnist: ImageDataset, classifier: realism.RealismClassifier
+) -> None:
     reference = mnist.train_images[:300]
     mu = np.random.default_rng(2).standard_normal((50, 4))
     result = completeness(_model(_noise_decoder, latent_dim=4), mu, reference, None, prior_samples=10, grid_size=3)
@@ -121,10 +173,16 @@ def test_completeness_without_labels_and_in_a_pca_plane(mnist: ImageDataset) -> 
     assert "no labels" in result.note
     assert np.all(np.diff(result.nearest_distance[result.worst_first]) <= 0)
     assert result.plane.kind == "pca" and result.codes.shape == (19, 4)
+    assert result.calibrated_threshold is None and result.reconstruction_distance.shape == (50,)
     # Conditional models decode sample i with class i mod num_classes.
     cvae = _model(_noise_decoder, kind="cvae")
     labelled = completeness(cvae, mu[:, :2], reference, None, prior_samples=12, grid_size=2)
     assert labelled.labels.tolist() == [i % 10 for i in range(16)]
+    # Their reconstructions, which calibrate the bar, need the encoded points' classes.
+    with pytest.raises(ValueError, match="labels"):
+        completeness(cvae, mu[:, :2], reference, classifier, prior_samples=12, grid_size=2)
+    judged = completeness(cvae, mu[:, :2], reference, classifier, labels=np.arange(50) % 10, grid_size=2)
+    assert judged.reconstruction_confidence.shape == (50,) and judged.threshold == 0.5
 
 
 def test_realism_classifier_is_cached_in_memory_and_on_disk(
@@ -199,6 +257,11 @@ def test_train_pair_trains_matching_models_and_reuses_existing_ones(
     assert summary["name"] == ae.name and summary["kind"] == "ae"
     assert result.continuity.per_point.shape == (50,) and len(result.completeness.codes) == 29
     assert 0.0 <= summary["completeness"] <= 1.0 and summary["continuity"] > 0
+    assert summary["threshold"] == summary["calibrated_threshold"] >= 0.5 and summary["fixed_threshold"] == 0.9
+    assert 0.0 <= summary["completeness_fixed"] <= summary["completeness"]  # a fixed 90% bar is stricter here
+    assert summary["nearest_distance_reconstructions"] > 0
+    # The bar is calibrated on all 300 test images; continuity is measured around 50 of them.
+    assert len(result.completeness.reconstruction_confidence) == 300
     json.dumps(summary)
 
 
@@ -222,13 +285,19 @@ def test_cli_compare_json(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     for r in results:
         assert r["continuity"] > 0 and 0.0 <= r["completeness"] <= 1.0
         assert 0.0 <= r["completeness_prior"] <= 1.0 and 0.0 <= r["completeness_grid"] <= 1.0
-        assert r["nearest_distance"] > 0
+        assert r["nearest_distance"] > 0 and r["nearest_distance_reconstructions"] > 0
+        assert 0.5 <= r["threshold"] == r["calibrated_threshold"] <= 1.0 and 0.0 <= r["completeness_fixed"] <= 1.0
         assert 0.0 <= r["classifier_accuracy"] <= 1.0 and "test accuracy" in r["note"]
+    assert ("no prior" in results[0]["note"], "no prior" in results[1]["note"]) == (True, False)
     assert list((tmp_path / "cache" / "realism").glob("mnist-*.safetensors"))
 
     out = io.StringIO()
     assert run_cli(["compare", paths[1], *options], out, io.StringIO()) == 0
-    assert "continuity" in out.getvalue() and "completeness" in out.getvalue()
+    assert "continuity" in out.getvalue() and "completeness" in out.getvalue() and "(calibrated)" in out.getvalue()
+    out = io.StringIO()
+    assert run_cli(["compare", paths[1], *options, "--threshold", "0.8", "--json"], out, io.StringIO()) == 0
+    fixed = json.loads(out.getvalue())[0]
+    assert fixed["threshold"] == 0.8 and fixed["calibrated_threshold"] == results[1]["calibrated_threshold"]
     err = io.StringIO()
     assert run_cli(["compare", paths[0], "--grid", "1"], io.StringIO(), err) == 2
     assert "--grid" in err.getvalue()

@@ -85,7 +85,13 @@ def test_trains_the_pair_and_shows_both_scores(qtbot, panel: ComparisonPanel, st
             picture.comparison.completeness.nearest_distance.mean(), abs=0.01
         )
         assert len(picture.comparison.continuity.per_point) == 60
-    assert "90%" in panel.noteLabel.text()
+    # By default each model is judged at its own calibrated bar, which the note states.
+    assert panel.thresholdSpin.text() == "per model"
+    for picture in (result.ae, result.vae):
+        complete = picture.comparison.completeness
+        assert complete.threshold == complete.calibrated_threshold >= 0.5
+        assert f"{complete.threshold:.0%}" in panel.noteLabel.text()
+    assert "reconstructions" in panel.noteLabel.text()
 
     # Same axes for both maps (to the pixel the layout may give one plot more), the manifold behind the points.
     x0, y0, side = result.square
@@ -104,14 +110,16 @@ def test_trains_the_pair_and_shows_both_scores(qtbot, panel: ComparisonPanel, st
     ae_complete = result.ae.comparison.completeness
     assert np.array_equal(worst[0], ae_complete.images[ae_complete.worst_first[: comparison.WORST_SHOWN]])
 
-    # The threshold re-scores from the stored confidences, without running anything.
-    panel.thresholdSpin.setValue(0.5)
+    # A fixed threshold re-scores from the stored confidences, without running anything.
+    panel.thresholdSpin.setValue(0.9)
     assert not panel.runner.busy
-    score, prior, grid = rescored(result.vae.comparison.completeness, 0.5)
+    score, prior, grid = rescored(result.vae.comparison.completeness, 0.9)
     assert table_text(panel, 1, 1) == f"{score:.0%}" and table_text(panel, 2, 1) == f"{prior:.0%}"
-    assert table_text(panel, 3, 1) == f"{grid:.0%}" and "50%" in panel.noteLabel.text()
-    real = result.vae.comparison.completeness.confidence >= 0.5
+    assert table_text(panel, 3, 1) == f"{grid:.0%}" and "at least 90%." in panel.noteLabel.text()
+    real = result.vae.comparison.completeness.confidence >= 0.9
     assert score == pytest.approx(np.mean([real[:30].mean(), real[30:].mean()]))
+    panel.thresholdSpin.setValue(comparison.PER_MODEL)
+    assert table_text(panel, 1, 0) == f"{ae_complete.score:.0%}" and "reconstructions" in panel.noteLabel.text()
 
     # The same settings again: both models are reused, nothing new is trained or added.
     panel.compareButton.click()

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from vae_studio.core.app_state import AppState
 from vae_studio.core.config import TrainConfig
@@ -32,6 +32,7 @@ def state() -> AppState:
 def panel(qtbot, state: AppState) -> Iterator[GenerationPanel]:
     panel = GenerationPanel(state)
     qtbot.addWidget(panel)
+    panel.show()  # the panel draws only while on screen
     yield panel
     panel.shutdown()
 
@@ -63,6 +64,7 @@ def test_grid_of_prior_samples_with_temperature_and_new_seeds(panel: GenerationP
 def test_conditional_vae_generates_the_chosen_class(qtbot, panel: GenerationPanel, state: AppState, tiny_mnist: ImageDataset) -> None:
     cvae = new_trained_model(tiny_mnist, TrainConfig(), "cvae", kind="cvae")
     state.add_model(cvae)
+    QApplication.processEvents()  # the panel follows the state on the next event-loop turn
     assert panel.classCombo.isVisibleTo(panel) and panel.classCombo.count() == 10
     panel.gridSpin.setValue(2)
     panel.classCombo.setCurrentIndex(4)
@@ -73,6 +75,7 @@ def test_conditional_vae_generates_the_chosen_class(qtbot, panel: GenerationPane
     panel.gridSpin.setValue(11)
     qtbot.waitUntil(lambda: panel.sampleView.images().shape[0] == 11, timeout=TIMEOUT_MS)
     state.remove_model(cvae)
+    QApplication.processEvents()
     assert panel.sampleView.images() is None
 
 

@@ -213,6 +213,7 @@ def test_no_model_and_a_convolutional_model_in_the_background(qtbot, tiny_mnist:
     state.set_dataset(tiny_mnist)
     panel = InterpolationPanel(state)
     qtbot.addWidget(panel)
+    panel.show()  # the panel computes only while on screen
     assert panel.interpolation is None and not panel.exportButton.isEnabled()
     # A convolutional decoder is decoded on the panel's worker thread.
     conv = new_trained_model(tiny_mnist, TrainConfig(), "conv", arch="conv")
@@ -241,12 +242,13 @@ def test_exploration_panels_are_docks_in_the_view_menu(main_window, qtbot, tiny_
     assert not window.loss_dock.visibleRegion().isEmpty() and not window.preview_dock.visibleRegion().isEmpty()
     assert window.interpolation_dock.visibleRegion().isEmpty() and window.generation_dock.visibleRegion().isEmpty()
     assert window.centralWidget().width() > window.training_dock.width() + window.preview_dock.width()
-    # The interpolation's path is on the map only while its tab is raised.
+    # The interpolation is computed, and its path is on the map, only while its tab is raised.
     interpolation, state = window.interpolation_panel, window.state
     state.add_model(tiny_model)
-    qtbot.waitUntil(lambda: interpolation.interpolation is not None, timeout=TIMEOUT_MS)
-    assert state.overlay_path is None
+    qtbot.wait(50)
+    assert interpolation.interpolation is None and state.overlay_path is None
     window.interpolation_dock.raise_()
+    qtbot.waitUntil(lambda: interpolation.interpolation is not None, timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: state.overlay_path is not None, timeout=TIMEOUT_MS)
     window.loss_dock.raise_()
     qtbot.waitUntil(lambda: state.overlay_path is None, timeout=TIMEOUT_MS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from vae_studio.core.app_state import AppState
 from vae_studio.core.config import TrainConfig
@@ -51,7 +52,13 @@ def state() -> AppState:
 def panel(qtbot, state: AppState) -> LossPanel:
     panel = LossPanel(state)
     qtbot.addWidget(panel)
+    panel.show()  # the panel draws only while on screen
     return panel
+
+
+def redrawn() -> None:
+    """Let the panel draw what the last state events changed: it does so on the next event-loop turn."""
+    QApplication.processEvents()
 
 
 @pytest.fixture
@@ -72,6 +79,7 @@ def legend_labels(panel: LossPanel) -> list[str]:
 def test_a_loaded_model_shows_its_history(panel: LossPanel, state: AppState, tiny_model: TrainedModel) -> None:
     assert "No model yet" in panel.readout.text()
     state.add_model(tiny_model)
+    redrawn()
     history = tiny_model.history
     # Raw and smoothed total, reconstruction and KL, and the test loss per epoch.
     assert sorted(curve_lengths(panel)) == [history.epochs] + [history.steps] * 6
@@ -83,6 +91,7 @@ def test_a_loaded_model_shows_its_history(panel: LossPanel, state: AppState, tin
     assert f"step {history.steps:,}" in panel.readout.text() and "after epoch 1" in panel.readout.text()
 
     state.set_current(None)
+    redrawn()
     assert sorted(curve_lengths(panel)) == [0] * 7
     assert "No model yet" in panel.readout.text()
 
@@ -91,6 +100,7 @@ def test_a_growing_history_updates_the_same_plot_items(
     panel: LossPanel, state: AppState, fresh_model: TrainedModel
 ) -> None:
     state.add_model(fresh_model)
+    redrawn()
     items = panel.lossPlot.getPlotItem().listDataItems()
     history = fresh_model.history
     for chunk in range(3):
@@ -99,9 +109,11 @@ def test_a_growing_history_updates_the_same_plot_items(
         history.step_recon += [v - 5 for v in values]
         history.step_kl += [5.0] * 100
         state.history_changed()
+        redrawn()
     history.epoch_test_loss.append(120.0)
     history.epoch_end_step.append(300)
     state.history_changed()
+    redrawn()
     assert panel.lossPlot.getPlotItem().listDataItems() == items  # no item was re-created
     assert sorted(curve_lengths(panel)) == [1] + [300] * 6
     # Appending gives the same curve as drawing the whole history at once.
@@ -109,6 +121,7 @@ def test_a_growing_history_updates_the_same_plot_items(
     np.testing.assert_allclose(smoothed, ema(np.array(history.step_loss), panel.smoothing)[0])
     # New weights of the same model (a training snapshot) keep the curves.
     state.current_weights_changed()
+    redrawn()
     assert sorted(curve_lengths(panel)) == [1] + [300] * 6
 
 
@@ -145,8 +158,10 @@ def test_a_plain_autoencoder_shows_its_reconstruction_loss_only(
     ae.history.step_recon += [50.0, 40.0]
     ae.history.step_kl += [0.0, 0.0]
     state.add_model(ae)
+    redrawn()
     assert legend_labels(panel) == ["reconstruction loss", "test loss (per epoch)"]
     assert sorted(curve_lengths(panel)) == [0, 2, 2]
     assert "KL" not in panel.readout.text()
     state.add_model(tiny_model)
+    redrawn()
     assert len(legend_labels(panel)) == 4

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from vae_studio.core.app_state import AppState, Event
 from vae_studio.core.config import TrainConfig
@@ -71,6 +71,7 @@ def config_controls(panel: TrainingPanel) -> list:
 def test_a_run_fills_the_curves_the_map_and_the_progress(qtbot, panel: TrainingPanel, state: AppState) -> None:
     loss_panel = LossPanel(state)
     qtbot.addWidget(loss_panel)
+    loss_panel.show()  # it draws only while on screen
     dataset = state.dataset
     assert dataset is not None
     # An earlier model with the same settings: the new one is numbered after it.
@@ -104,6 +105,7 @@ def test_a_run_fills_the_curves_the_map_and_the_progress(qtbot, panel: TrainingP
     assert panel.trainButton.isEnabled() and not panel.pauseButton.isEnabled() and not panel.stopButton.isEnabled()
     assert all(widget.isEnabled() for widget in config_controls(panel))
     # The loss panel drew the run: its step curves hold 4 points, the test marker 1.
+    QApplication.processEvents()  # it draws the last figures on the next event-loop turn
     lengths = sorted(len(item.getData()[0]) for item in loss_panel.lossPlot.getPlotItem().listDataItems())
     assert lengths.count(4) == 6 and 1 in lengths
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from PySide6.QtWidgets import QApplication
 
 from vae_studio.core.app_state import AppState
 from vae_studio.core.config import TrainConfig
@@ -21,9 +22,11 @@ from vae_studio.gui.panels.traversal import TraversalPanel
 
 
 def show(state: AppState, trained: TrainedModel, dataset: ImageDataset) -> None:
-    """Make ``trained`` current with its test encoding, as the latent map would."""
+    """Make ``trained`` current with its test encoding, as the latent map would, and let the panel redraw
+    (it does once per event-loop turn)."""
     state.add_model(trained)
     state.set_encoding(encode(trained.model, dataset.test_images))
+    QApplication.processEvents()
 
 
 @pytest.fixture

@@ -341,7 +341,7 @@ def cmd_encode(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.points < 2 or args.samples < 1 or args.grid < 2:
         raise ConfigError("--points and --grid must be at least 2 and --samples at least 1")
-    if not 0 < args.threshold <= 1:
+    if args.threshold is not None and not 0 < args.threshold <= 1:
         raise ConfigError(f"--threshold must be a probability in (0, 1]; got {args.threshold}")
     results = []
     err.write("note: the first comparison on a data set trains its realism classifier; later ones reuse it\n")
@@ -365,15 +365,24 @@ def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 0
     for r in results:
         if r["completeness"] is None:
-            complete = "not scored (the data set has no labels)"
+            complete = "not scored (the data set has no labels)\n"
         else:
-            shares = f"prior {r['completeness_prior']:.1%}, grid {r['completeness_grid']:.1%}"
-            complete = f"{r['completeness']:8.1%}  ({shares})"
+            bar = "calibrated" if args.threshold is None else "fixed"
+            complete = (
+                f"{r['completeness']:8.1%}  (prior {r['completeness_prior']:.1%}, grid {r['completeness_grid']:.1%})"
+                f"  bar {r['threshold']:.0%} ({bar})\n"
+                f"                {r['completeness_fixed']:8.1%}  (prior {r['completeness_prior_fixed']:.1%}, "
+                f"grid {r['completeness_grid_fixed']:.1%})  bar {r['fixed_threshold']:.0%} "
+                "(fixed: also asks for sharpness)\n"
+            )
+        recon = r["nearest_distance_reconstructions"]
+        baseline = "" if recon is None else f" (its reconstructions of test images: {recon:.3f})"
         out.write(
             f"{r['name']} ({r['kind']}, {r['checkpoint']})\n"
             f"  continuity    {r['continuity']:8.4f}  RMS pixel change per unit of latent spread; lower is smoother\n"
-            f"  completeness  {complete}\n"
-            f"  nearest real  {r['nearest_distance']:8.3f}  mean L2 pixel distance of a decoding to a training image\n"
+            f"  completeness  {complete}"
+            f"  nearest real  {r['nearest_distance']:8.3f}  mean L2 pixel distance of a decoding to a training image"
+            f"{baseline}\n"
             f"  note: {r['note']}\n"
         )
     return 0
@@ -418,9 +427,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=DEVICE_CHOICES, default="cpu")
     p.add_argument("--points", type=int, default=500, help="test images whose codes continuity is measured around")
     p.add_argument("--samples", type=int, default=200, help="prior samples judged for completeness")
-    p.add_argument("--grid", type=int, default=10, help="side of the grid over the codes' bounding box")
-    p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
-                   help="classifier confidence from which a decoding counts as real")
+    p.add_argument("--grid", type=int, default=10,
+                   help="side of the grid over the region the codes occupy (the middle 98%% on each axis)")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="a fixed classifier confidence from which a decoding counts as real (default: calibrated per "
+                        "model, the level 95%% of its reconstructions of test images reach, at least 50%%; the "
+                        f"figures at a fixed {DEFAULT_THRESHOLD:.0%}% are shown too)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per checkpoint in order")
     return parser

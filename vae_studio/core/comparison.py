@@ -2,14 +2,26 @@
 
 *Continuity*: nearby latent points decode to similar images. Measured as the pixel change per
 unit of latent distance along short random steps around encoded test points (lower is smoother).
+The unit is the spread of the encoded means (:func:`latent_scale`), the same rule for both models.
 *Completeness*: every point in the region the prior or the data occupy decodes to something that
 looks like real data. Measured as the share of decodings of prior samples and of a regular grid
-over the encoded means' bounding box that a classifier trained on the data (see :mod:`realism`)
-assigns to one class with confidence >= a threshold, plus the distance of each decoding to its
-nearest real training image. A plain AE is trained only to reconstruct, so nothing forces its
-codes to fill the prior or to vary smoothly between training points; the VAE's KL term and its
-noisy codes do both (Kingma & Welling 2014; the comparison follows the usual teaching account,
-e.g. Rocca 2019, "Understanding variational autoencoders").
+over the region the encoded means occupy (the middle 98% of them on each axis of the grid's
+plane) that a classifier trained on the data (see :mod:`realism`) recognises, plus the distance
+of each decoding to its nearest real training image.
+
+"Recognises" is calibrated per model: a decoding counts as real when the classifier's confidence
+reaches the level that all but the worst 5% of the same model's reconstructions of real test
+images reach (never below 50%: one class must outweigh all the others together). A fixed bar
+such as 90% mostly measures sharpness, so it rejects a VAE's blurry but meaningful decodings (the
+KL term costs it some reconstruction detail); the calibrated bar asks only whether arbitrary
+latent points decode as well as the points of real data do. The fixed-bar figures are reported
+too. A plain AE has no prior: N(0, I) in its coordinates is an arbitrary ball, which is the
+textbook point (one cannot sample from an AE without knowing where its codes lie).
+
+A plain AE is trained only to reconstruct, so nothing forces its codes to fill the prior or to
+vary smoothly between training points; the VAE's KL term and its noisy codes do both (Kingma &
+Welling 2014; the comparison follows the usual teaching account, e.g. Rocca 2019, "Understanding
+variational autoencoders").
 
 Every function takes numpy arrays and returns frozen dataclasses of plain arrays, so a GUI panel
 can run it on a worker thread, passing ``progress(done, total)`` and ``should_stop()`` (see
@@ -39,7 +51,20 @@ from .recipe import training_data
 from .trained_model import TrainedModel
 from .trainer import RunControl, StepReport, Trainer
 
+# The fixed confidence bar reported beside the calibrated one (and the default of the panel's and
+# the CLI's threshold setting when a fixed bar is asked for).
 DEFAULT_THRESHOLD = 0.9
+# The calibrated bar: this percentile of the classifier's confidence on the model's own
+# reconstructions of real test images, and never below MIN_THRESHOLD.
+CALIBRATION_PERCENTILE = 5.0
+MIN_THRESHOLD = 0.5
+# The grid covers the middle GRID_COVERAGE percent of the encoded means on each plane axis, so a
+# few stray codes do not stretch it over empty space (the same rule for an AE and a VAE).
+GRID_COVERAGE = 98.0
+# Reconstructions whose nearest-training-image distances give the baseline for the decodings' ones.
+RECONSTRUCTION_DISTANCES = 100
+# Test images whose codes place the grid and whose reconstructions calibrate the bar.
+COMPLETENESS_POINTS = 2000
 DECODE_BATCH = 500
 NEAREST_CHUNK = 5_000  # training images per torch.cdist call: bounds the distance matrix's memory
 
@@ -143,12 +168,21 @@ def default_plane(mu: np.ndarray) -> ViewPlane:
     return ViewPlane.axes(d) if d <= 2 else ViewPlane.pca(mu)
 
 
+def occupied_range(values: np.ndarray, coverage: float = GRID_COVERAGE) -> tuple[float, float]:
+    """The interval holding the middle ``coverage`` percent of ``values`` (N,): the part of one
+    axis that the codes occupy, without the few strays that would stretch it over empty space."""
+    tail = (100.0 - coverage) / 2
+    low, high = np.percentile(np.asarray(values, np.float64), [tail, 100.0 - tail])
+    return float(low), float(high)
+
+
 def _grid_codes(plane: ViewPlane, mu: np.ndarray, grid_size: int) -> tuple[np.ndarray, tuple[tuple[float, float], ...]]:
-    """Latent points of a grid_size x grid_size grid over the bounding box of ``mu`` in ``plane``
-    (for a 1-D latent space, grid_size**2 points along the line), and the box's ranges."""
+    """Latent points of a grid_size x grid_size grid over the region ``mu`` occupies in ``plane``
+    (:func:`occupied_range` on each plane axis; for a 1-D latent space, grid_size**2 points along
+    the line), and the region's ranges."""
     xy = plane.to_plane(mu)
-    x_range = (float(xy[:, 0].min()), float(xy[:, 0].max()))
-    y_range = (float(xy[:, 1].min()), float(xy[:, 1].max()))
+    x_range = occupied_range(xy[:, 0])
+    y_range = occupied_range(xy[:, 1])
     if plane.latent_dim == 1:
         points = np.stack([np.linspace(*x_range, grid_size**2), np.zeros(grid_size**2)], axis=1)
     else:
@@ -162,13 +196,21 @@ class Completeness:
 
     ``score`` is the mean of ``prior_share`` and ``grid_share``: the shares of decodings of
     prior samples and of grid points that the classifier judges real (confidence >=
-    ``threshold``); all three are None when the data set has no labels (see ``note``). Per
-    sample (N = prior samples then grid points): ``codes`` (N, d), ``from_prior`` (N,),
+    ``threshold``); all three are None when the data set has no labels (see ``note``).
+    ``threshold`` is ``calibrated_threshold`` unless a fixed one was asked for; the calibrated one
+    is the CALIBRATION_PERCENTILE-th percentile of ``reconstruction_confidence``, the
+    classifier's confidence on the model's reconstructions of the encoded test images, and at
+    least MIN_THRESHOLD. :meth:`shares` judges at any other bar, e.g. ``fixed_threshold``.
+
+    Per sample (N = prior samples then grid points): ``codes`` (N, d), ``from_prior`` (N,),
     ``labels`` decoded with (conditional models, else None), ``images`` (N, C, H, W),
     ``predicted`` and ``confidence`` (None without a classifier), and the L2 pixel distance to
-    the nearest training image with its index. ``worst_first`` orders samples from the least
-    real-looking: lowest confidence first (ties: farthest from real data), or farthest first
-    without a classifier. ``plane`` and ``grid_range`` ((x0, x1), (y0, y1)) place the grid.
+    the nearest training image with its index. ``reconstruction_distance`` holds the same
+    distance for up to RECONSTRUCTION_DISTANCES reconstructions of test images: the baseline a
+    decoding's distance compares with (a blurry decoder is far from every crisp training image,
+    whatever it decodes). ``worst_first`` orders samples from the least real-looking: lowest
+    confidence first (ties: farthest from real data), or farthest first without a classifier.
+    ``plane`` and ``grid_range`` ((x0, x1), (y0, y1)) place the grid.
     """
 
     score: float | None
@@ -188,11 +230,39 @@ class Completeness:
     grid_range: tuple[tuple[float, float], ...]
     classifier_accuracy: float | None
     note: str
+    calibrated_threshold: float | None
+    fixed_threshold: float
+    reconstruction_confidence: np.ndarray | None
+    reconstruction_distance: np.ndarray
 
     @property
     def realistic(self) -> np.ndarray | None:
         """Per sample: does the classifier judge the decoding real? None without a classifier."""
         return None if self.confidence is None else self.confidence >= self.threshold
+
+    def shares(self, threshold: float) -> tuple[float, float, float] | None:
+        """(score, prior share, grid share) with the decodings judged at ``threshold`` instead; the
+        confidences are kept, so no decoding is redone. None without a classifier."""
+        if self.confidence is None:
+            return None
+        return _shares(self.confidence >= threshold, self.from_prior)
+
+
+def _shares(real: np.ndarray, from_prior: np.ndarray) -> tuple[float, float, float]:
+    prior_share = float(real[from_prior].mean()) if from_prior.any() else float("nan")
+    grid_share = float(real[~from_prior].mean()) if (~from_prior).any() else float("nan")
+    return float(np.nanmean([prior_share, grid_share])), prior_share, grid_share
+
+
+def calibrated_threshold(reconstruction_confidence: np.ndarray) -> float:
+    """The bar a decoding must reach to count as real for a model whose reconstructions of real test
+    images get these classifier confidences: the level all but the worst CALIBRATION_PERCENTILE
+    percent of them reach, and at least MIN_THRESHOLD (one class must outweigh all the others
+    together: the classifier gives noise about 1/classes, and smudges seldom more than 0.4)."""
+    confidence = np.asarray(reconstruction_confidence, np.float64)
+    if len(confidence) == 0:
+        return MIN_THRESHOLD
+    return max(MIN_THRESHOLD, float(np.percentile(confidence, CALIBRATION_PERCENTILE)))
 
 
 def completeness(
@@ -201,7 +271,8 @@ def completeness(
     reference: torch.Tensor,
     classifier: RealismClassifier | None,
     *,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
+    labels: np.ndarray | None = None,
     prior_samples: int = 200,
     grid_size: int = 10,
     plane: ViewPlane | None = None,
@@ -210,8 +281,11 @@ def completeness(
     should_stop: StopCheck | None = None,
 ) -> Completeness:
     """Decode ``prior_samples`` points of N(0, I) and a ``grid_size`` x ``grid_size`` grid over the
-    bounding box of the encoded means ``mu`` in ``plane`` (default: :func:`default_plane`), and
-    judge each decoding with ``classifier`` (None for an unlabelled data set: distances only).
+    region the encoded means ``mu`` of real test images occupy in ``plane`` (default:
+    :func:`default_plane`; see :func:`occupied_range`), and judge each decoding with
+    ``classifier`` (None for an unlabelled data set: distances only). ``threshold``: None (the
+    default) for the calibrated bar, which decodes ``mu`` too (the model's reconstructions of
+    those images; a conditional model needs their ``labels`` for it), or a fixed bar.
     ``reference``: the uint8 training images (M, C, H, W) for the nearest-neighbour distances.
     A conditional model decodes sample i with class i mod num_classes.
 
@@ -224,63 +298,108 @@ def completeness(
     codes = np.concatenate([sample_prior(d, prior_samples, seed=seed), grid])
     from_prior = np.arange(len(codes)) < prior_samples
     config = model.config
-    labels = np.arange(len(codes)) % config.num_classes if config.conditional else None
+    sample_labels = np.arange(len(codes)) % config.num_classes if config.conditional else None
+    can_reconstruct = not config.conditional or labels is not None
+    if threshold is None and classifier is not None and not can_reconstruct:
+        raise ValueError("the calibrated threshold needs the reconstructions, so a conditional model needs the labels")
+    recon_codes = mu if can_reconstruct else mu[:0]
+    recon_labels = None if not config.conditional or labels is None else np.asarray(labels)
 
-    decode_batches = -(-len(codes) // DECODE_BATCH)
+    jobs = [(codes, sample_labels), (recon_codes, recon_labels)]
+    decode_batches = sum(-(-len(z) // DECODE_BATCH) for z, _ in jobs)
     total = decode_batches + -(-len(reference) // NEAREST_CHUNK)
-    parts = []
-    for i, start in enumerate(range(0, len(codes), DECODE_BATCH)):
-        batch_labels = None if labels is None else labels[start : start + DECODE_BATCH]
-        parts.append(decode(model, codes[start : start + DECODE_BATCH], batch_labels))
-        checkpoint(i + 1, total, progress, should_stop)
-    images = np.concatenate(parts)
+    decoded = []
+    done = 0
+    for z, z_labels in jobs:
+        parts = [np.zeros((0, *config.image_shape), np.float32)]
+        for start in range(0, len(z), DECODE_BATCH):
+            batch_labels = None if z_labels is None else z_labels[start : start + DECODE_BATCH]
+            parts.append(decode(model, z[start : start + DECODE_BATCH], batch_labels))
+            done += 1
+            checkpoint(done, total, progress, should_stop)
+        decoded.append(np.concatenate(parts))
+    images, reconstructions = decoded
 
     def nearest_progress(done: int, _total: int) -> None:
         if progress is not None:
             progress(decode_batches + -(-done // NEAREST_CHUNK), total)
 
-    distance, index = nearest_training_images(images, reference, progress=nearest_progress, should_stop=should_stop)
+    # One pass over the training images for the decodings and the reconstructions' baseline.
+    n = len(images)
+    searched = np.concatenate([images, reconstructions[:RECONSTRUCTION_DISTANCES]])
+    distance, index = nearest_training_images(searched, reference, progress=nearest_progress, should_stop=should_stop)
 
     samples = dict(
-        threshold=threshold,
         codes=codes,
         from_prior=from_prior,
-        labels=labels,
+        labels=sample_labels,
         images=images,
-        nearest_distance=distance,
-        nearest_index=index,
+        nearest_distance=distance[:n],
+        nearest_index=index[:n],
         plane=plane,
         grid_range=grid_range,
+        fixed_threshold=DEFAULT_THRESHOLD,
+        reconstruction_distance=distance[n:],
     )
     if classifier is None:
         return Completeness(
             score=None,
             prior_share=None,
             grid_share=None,
+            threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
             predicted=None,
             confidence=None,
-            worst_first=np.argsort(-distance, kind="stable"),
+            worst_first=np.argsort(-distance[:n], kind="stable"),
             classifier_accuracy=None,
             note="The data set has no labels, so no classifier can judge whether decodings look real: "
             "completeness is not scored; only each decoding's distance to the nearest training image is given.",
+            calibrated_threshold=None,
+            reconstruction_confidence=None,
             **samples,
         )
     predicted, confidence = classify(classifier, images)
-    real = confidence >= threshold
-    prior_share = float(real[from_prior].mean()) if from_prior.any() else float("nan")
-    grid_share = float(real[~from_prior].mean()) if (~from_prior).any() else float("nan")
+    recon_confidence = classify(classifier, reconstructions)[1] if can_reconstruct else None
+    calibrated = None if recon_confidence is None else calibrated_threshold(recon_confidence)
+    used = calibrated if threshold is None else threshold
+    assert used is not None
+    score, prior_share, grid_share = _shares(confidence >= used, from_prior)
     return Completeness(
-        score=float(np.nanmean([prior_share, grid_share])),
+        score=score,
         prior_share=prior_share,
         grid_share=grid_share,
+        threshold=used,
         predicted=predicted,
         confidence=confidence,
-        worst_first=np.lexsort((-distance, confidence)),
+        worst_first=np.lexsort((-distance[:n], confidence)),
         classifier_accuracy=classifier.test_accuracy,
-        note=f"A decoding counts as real when a classifier trained on the data set{_accuracy(classifier)} "
-        f"gives one class a probability of at least {threshold:.0%}.",
+        note=_note(classifier, used, calibrated, threshold is None, model.variational),
+        calibrated_threshold=calibrated,
+        reconstruction_confidence=recon_confidence,
         **samples,
     )
+
+
+def _note(
+    classifier: RealismClassifier, used: float, calibrated: float | None, is_calibrated: bool, variational: bool
+) -> str:
+    """How the decodings were judged, in plain words."""
+    text = f"A decoding counts as real when a classifier trained on the data set{_accuracy(classifier)} "
+    text += f"gives one class a probability of at least {used:.0%}"
+    if is_calibrated:
+        text += (
+            f": the level that {100 - CALIBRATION_PERCENTILE:.0f}% of this model's own reconstructions of real "
+            f"test images reach (never below {MIN_THRESHOLD:.0%}), so blur alone is not held against it."
+        )
+    elif calibrated is not None:
+        text += f" (a fixed bar; this model's calibrated bar would be {calibrated:.0%})."
+    else:
+        text += " (a fixed bar)."
+    if not variational:
+        text += (
+            " A plain AE has no prior: its prior samples are N(0, I) in its own coordinates, which may lie far "
+            "from where its codes are."
+        )
+    return text
 
 
 def _accuracy(classifier: RealismClassifier) -> str:
@@ -300,6 +419,7 @@ class ModelComparison:
     def summary(self) -> dict[str, object]:
         """The headline figures as plain numbers; a figure that is undefined is None (null in JSON)."""
         c = self.completeness
+        fixed = c.shares(c.fixed_threshold) or (None, None, None)
         return {
             "name": self.name,
             "kind": self.kind,
@@ -307,11 +427,21 @@ class ModelComparison:
             "completeness": _number(c.score),
             "completeness_prior": _number(c.prior_share),
             "completeness_grid": _number(c.grid_share),
-            "nearest_distance": _number(float(c.nearest_distance.mean())),
+            "nearest_distance": _number(_mean(c.nearest_distance)),
+            "nearest_distance_reconstructions": _number(_mean(c.reconstruction_distance)),
             "threshold": c.threshold,
+            "calibrated_threshold": _number(c.calibrated_threshold),
+            "completeness_fixed": _number(fixed[0]),
+            "completeness_prior_fixed": _number(fixed[1]),
+            "completeness_grid_fixed": _number(fixed[2]),
+            "fixed_threshold": c.fixed_threshold,
             "classifier_accuracy": _number(c.classifier_accuracy),
             "note": c.note,
         }
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if len(values) else float("nan")
 
 
 def _number(value: float | None) -> float | None:
@@ -332,37 +462,47 @@ def compare_model(
     *,
     classifier: RealismClassifier | None = None,
     points: int = 500,
+    completeness_points: int = COMPLETENESS_POINTS,
     prior_samples: int = 200,
     grid_size: int = 10,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
     step: float = 0.1,
     seed: int = 0,
     progress: ProgressCallback | None = None,
     should_stop: StopCheck | None = None,
 ) -> ModelComparison:
     """Both scores for ``trained`` on ``dataset`` (normally :func:`reference_data`): continuity around
-    ``points`` random test images, completeness against the training images. ``classifier``:
-    default the data set's cached :func:`realism_classifier` if it is labelled, else none.
-    ``progress`` restarts for each stage: classifier training (first use only), continuity,
-    completeness."""
+    ``points`` random test images; completeness against the training images, with the grid's
+    region and the calibrated bar taken from ``completeness_points`` random test images (a
+    superset of the first ones: the 5th percentile and a PCA plane need more points to be
+    steady). ``classifier``: default the data set's cached :func:`realism_classifier` if it is
+    labelled, else none. ``threshold``: None for the calibrated bar (see :func:`completeness`), or
+    a fixed one. ``progress`` restarts for each stage: classifier training (first use only),
+    continuity, completeness."""
     if classifier is None and dataset.labelled:
         classifier = realism_classifier(dataset, progress=progress, should_stop=should_stop)
     images, labels = dataset.test_images, dataset.test_labels
     if len(images) == 0:
         raise VaeStudioError(f"The data set {dataset.name!r} has no test images to compare models on.")
-    pick = np.sort(np.random.default_rng(seed).permutation(len(images))[:points])
-    pick_t = torch.from_numpy(pick)
-    picked_labels = None if labels is None else labels[pick_t]
+    order = np.random.default_rng(seed).permutation(len(images))
+    pick_all = np.sort(order[: max(points, completeness_points)])
+    pick_t = torch.from_numpy(pick_all)
+    picked_labels = None if labels is None else labels[pick_t].numpy()
     model = trained.model
-    mu = encode(model, images[pick_t], picked_labels).mu
-    labels_np = None if picked_labels is None else picked_labels.numpy()
-    cont = continuity(model, mu, labels_np, step=step, seed=seed, progress=progress, should_stop=should_stop)
+    mu_all = encode(model, images[pick_t], picked_labels).mu
+    # The continuity points: the first ``points`` of the same random order.
+    first = np.searchsorted(pick_all, np.sort(order[:points]))
+    cont = continuity(
+        model, mu_all[first], None if picked_labels is None else picked_labels[first], step=step, seed=seed,
+        progress=progress, should_stop=should_stop,
+    )  # fmt: skip
     comp = completeness(
         model,
-        mu,
+        mu_all,
         dataset.train_images,
         classifier,
         threshold=threshold,
+        labels=picked_labels,
         prior_samples=prior_samples,
         grid_size=grid_size,
         seed=seed,

@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from .. import __version__
+from .gc_pauses import freeze_long_lived_objects
 from .main_window import APP_NAME, MainWindow
 
 
@@ -75,6 +76,7 @@ def run_app(argv: list[str] | None = None) -> int:
     paths = [Path(arg) for arg in argv]
     window = MainWindow()
     window.show()
+    freeze_long_lived_objects()
     if paths:
         QTimer.singleShot(0, lambda: window.open_paths(paths))
     return app.exec()

@@ -400,14 +400,25 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, "Could not load the data set", message)
 
     def _on_progress(self) -> None:
+        """Show progress (about ten times a second while a model trains) without repainting or relayouting at once."""
         progress = self.state.progress
         visible = progress is not None
         self.progress_bar.setVisible(visible)
         self.eta_label.setVisible(visible)
-        if progress is not None:
-            fraction, text = progress
-            self.progress_bar.setValue(round(min(max(fraction, 0.0), 1.0) * 1000))
-            self.eta_label.setText(text)
+        if progress is None:
+            self.eta_label.setMinimumWidth(0)
+            return
+        fraction, text = progress
+        # QProgressBar.setValue repaints at once, and a repaint at once paints everything else that waits
+        # to be painted in the window (the plots) inside this call; with updates off around it, the bar is
+        # painted with the rest on the next paint.
+        self.progress_bar.setUpdatesEnabled(False)
+        self.progress_bar.setValue(round(min(max(fraction, 0.0), 1.0) * 1000))
+        self.progress_bar.setUpdatesEnabled(True)
+        self.eta_label.setText(text)
+        # The label only grows while progress is shown: a width that followed each text would lay the
+        # status bar out again at every update and shift the bar beside it back and forth.
+        self.eta_label.setMinimumWidth(max(self.eta_label.minimumWidth(), self.eta_label.sizeHint().width()))
 
     # -- files ----------------------------------------------------------------------------
     def open_checkpoint_dialog(self) -> None:

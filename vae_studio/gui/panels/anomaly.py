@@ -5,7 +5,8 @@ or another data set) by reconstruction error or negative ELBO, in a worker that 
 (core.anomaly.anomaly_data + detect_anomalies). The panel then shows both score histograms over
 shared bins, the ROC curve with its AUC, and a threshold: moving it only recounts the stored scores
 (core.anomaly.precision_recall_at), so precision and recall follow the slider live. The gallery
-shows the highest-scoring test images, their reconstructions and where they differ.
+shows the highest-scoring test images, their reconstructions and where they differ. Model changes
+(every training refresh) are followed once per event-loop turn, and only while the panel is on screen.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from ...core.evaluation import BINARIZATION_LABELS
 from ...core.models import AE
 from ...core.trained_model import TrainedModel
 from ..batch_task import BatchTask
+from ..deferred_refresh import DeferredRefresh
 from ..image_grid import ImageGridView
 from ..latest_task import detached
 
@@ -131,7 +133,8 @@ class AnomalyPanel(QWidget):
         self._build_plots()
         self._build_gallery()
         self._build_layout()
-        self._subscriptions = [(Event.CURRENT_MODEL, self._on_model)]
+        self._updates = DeferredRefresh(self, self._on_model)
+        self._subscriptions = [(Event.CURRENT_MODEL, self._updates.request)]
         for event, listener in self._subscriptions:
             state.subscribe(event, listener)
         self._on_model()
@@ -390,6 +393,7 @@ class AnomalyPanel(QWidget):
         """Stop listening, stop the scoring and join its thread."""
         for event, listener in self._subscriptions:
             self.state.unsubscribe(event, listener)
+        self._updates.stop()
         self.task.shutdown()
 
     def set_threshold(self, threshold: float) -> None:

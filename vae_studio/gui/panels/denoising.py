@@ -4,7 +4,9 @@ A batch of test images is corrupted once (seeded) and reconstructed by the curre
 optionally, a second model on the very same corrupted inputs (core.denoising.compare_denoising), so
 a denoising autoencoder (trained with the training panel's corruption) and a plain one compare
 image by image. The work is small (a few hundred images) and runs off the GUI thread with only the
-newest request kept, so the strength slider stays live; nothing is computed while the panel is hidden.
+newest request kept, so the strength slider stays live. A new model, new weights (a training
+refresh) or another data set recompute it once per event-loop turn, and only while the panel is on
+screen (gui/deferred_refresh.py).
 
 A user's own picture, drawn on the canvas or loaded from a file, is prepared like an MNIST digit
 (core.denoising), reconstructed, and its posterior mean becomes the latent map's probe.
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from PySide6.QtCore import QPointF, QRect, QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QShowEvent
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -45,6 +47,7 @@ from ...core.latent import encode
 from ...core.models import AE
 from ...core.trained_model import TrainedModel
 from ..conditioning import decode_label
+from ..deferred_refresh import DeferredRefresh
 from ..image_grid import ImageGridView
 from ..latest_task import LatestTask, detached
 
@@ -227,7 +230,6 @@ class DenoisingPanel(QWidget):
         self._user_source = ""  # "your drawing" or a file name
         self._request: _Request | None = None
         self._defaults_model: TrainedModel | None = None  # the model whose training corruption was last applied
-        self._dirty = True  # settings changed while hidden: recompute when shown
         self._copies: dict[int, AE] = {}  # private copies of the models for the worker, by id
         self._my_probe: np.ndarray | None = None  # the probe this panel set (the user image's μ)
         self._setting_probe = False
@@ -238,16 +240,16 @@ class DenoisingPanel(QWidget):
         self._task.failed.connect(lambda message: QMessageBox.warning(self, "Denoising failed", message))
 
         self._build_widgets()
+        self._updates = DeferredRefresh(self, self._on_state)
         self._subscriptions = [
             (Event.CURRENT_MODEL, self._on_model),
             (Event.MODELS, self._on_models),
-            (Event.DATASET, self._on_dataset),
+            (Event.DATASET, self._updates.request),
             (Event.PROBE, self._on_probe),
         ]
         for event, listener in self._subscriptions:
             state.subscribe(event, listener)
-        self._on_models()
-        self._on_model()
+        self._updates.request()
 
     # -- construction --------------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -384,10 +386,6 @@ class DenoisingPanel(QWidget):
 
     def refresh(self) -> None:
         """Corrupt and reconstruct the batch for the current settings (in the background; newest wins)."""
-        if not self.isVisible():
-            self._dirty = True  # a hidden or tabbed-away panel computes nothing (training refreshes are frequent)
-            return
-        self._dirty = False
         current, dataset = self.state.current, self.state.dataset
         trained = self._shown_models()
         problem = self._incompatibility(trained)
@@ -422,6 +420,7 @@ class DenoisingPanel(QWidget):
         """Stop listening and join the worker thread."""
         for event, listener in self._subscriptions:
             self.state.unsubscribe(event, listener)
+        self._updates.stop()
         self._task.shutdown()
 
     # -- the test batch ------------------------------------------------------------------
@@ -503,8 +502,9 @@ class DenoisingPanel(QWidget):
         self.levelLabel.setText(f"{self.level:.2f}")
         self.levelSlider.setToolTip(f"Strength from 0 to 1: {STRENGTH_HELP[self.kind]}")
 
-    def _on_model(self) -> None:
-        """Another model or new weights: fresh copies, the corruption it trained with, and recomputed views."""
+    def _on_state(self) -> None:
+        """Another model, new weights or another data set: fresh copies, the corruption a new model trained
+        with, and recomputed views."""
         self._copies.clear()
         current = self.state.current
         if current is not None and current.train_config.corruption != "none" and current is not self._defaults_model:
@@ -518,16 +518,25 @@ class DenoisingPanel(QWidget):
         self.refresh()
         self._reconstruct_user_image()
 
+    def _on_model(self) -> None:
+        """Another model or new weights: the user image's μ stays the probe at once (the map and the preview
+        show it, on screen or not), and this panel's views are recomputed when it is on screen."""
+        if self._my_probe is not None:
+            mu = self._user_image_code()
+            if mu is not None:
+                self._set_probe(mu)
+        self._updates.request()
+
     def _on_models(self) -> None:
+        """A model added, renamed or removed: the choice of models follows at once (it is cheap)."""
         self._copies.clear()  # a model may have been removed or replaced
-        self._fill_compare_combo()
-        self._show_results()  # a renamed model's new name in the legend
+        if self._fill_compare_combo():
+            self._updates.request()  # the compared model is gone
+        else:
+            self._updates.now_or_when_shown(self._show_results)  # a renamed model's new name in the legend
 
-    def _on_dataset(self) -> None:
-        self.refresh()
-
-    def _fill_compare_combo(self) -> None:
-        """Every other model for the same image shape; keeps the choice while it is still there."""
+    def _fill_compare_combo(self) -> bool:
+        """Every other model for the same image shape; keeps the choice while it is still there (else True)."""
         chosen = self.compareCombo.currentData()
         current = self.state.current
         with QSignalBlocker(self.compareCombo):
@@ -540,13 +549,7 @@ class DenoisingPanel(QWidget):
                 self.compareCombo.setItemData(self.compareCombo.count() - 1, trained.describe(), Qt.ItemDataRole.ToolTipRole)
             index = self.compareCombo.findData(chosen)
             self.compareCombo.setCurrentIndex(max(index, 0))
-        if self.compareCombo.currentData() != chosen:
-            self.refresh()
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
-        super().showEvent(event)
-        if self._dirty:
-            self.refresh()
+        return self.compareCombo.currentData() != chosen
 
     # -- the user's own image --------------------------------------------------------------
     def load_user_image_dialog(self) -> None:
@@ -596,10 +599,23 @@ class DenoisingPanel(QWidget):
         self.user_image = image
         self._reconstruct_user_image(take_probe=True)
 
+    def _user_label(self) -> int:
+        """The class a conditional model gets for the user image, which has none: the preview's rule (the
+        selected test image's class, else 0); unconditional models ignore it."""
+        label = decode_label(self.state)
+        return 0 if label is None else label
+
+    def _user_image_code(self) -> np.ndarray | None:
+        """The user image's posterior mean under the current model (None without both, or for another size)."""
+        current, image = self.state.current, self.user_image
+        if image is None or current is None or tuple(image.pixels.shape) != tuple(current.config.image_shape):
+            return None
+        return encode(current.model, image.batch(), np.array([self._user_label()])).mu[0]
+
     def _reconstruct_user_image(self, take_probe: bool = False) -> None:
-        """Show the user image's reconstruction by the current (and compared) model and make its posterior
-        mean the probe (``take_probe``, or while the probe is still ours). One image takes well under a
-        millisecond, so this runs on the GUI thread."""
+        """Show the user image's reconstruction by the current (and compared) model, and with ``take_probe``
+        make its posterior mean the probe (which then follows the model: _on_model). One image takes well
+        under a millisecond, so this runs on the GUI thread."""
         current, image = self.state.current, self.user_image
         if image is None or current is None:
             return
@@ -608,10 +624,7 @@ class DenoisingPanel(QWidget):
             self.userLabel.setText("The image was prepared for another model's image size: draw or load it again.")
             return
         models = self._shown_models()
-        # A conditional model needs a class for a picture that has none: the preview's rule (the selected
-        # test image's class, else 0); unconditional models ignore it.
-        label = decode_label(self.state)
-        label = 0 if label is None else label
+        label = self._user_label()
         labels = np.array([label])
         batch = image.batch()
         x = to_float(batch)
@@ -623,8 +636,8 @@ class DenoisingPanel(QWidget):
             text += f" Conditional models take it as class {label}."
         text += f" Its μ under “{current.name}” is the probe ✛ on the latent map. {models_legend(models)}"
         self.userLabel.setText(text)
-        if take_probe or self._my_probe is not None:
-            self._set_probe(mu)  # and it follows the image while the model changes or trains
+        if take_probe:
+            self._set_probe(mu)
 
     # -- the probe -------------------------------------------------------------------------
     def _set_probe(self, mu: np.ndarray | None) -> None:

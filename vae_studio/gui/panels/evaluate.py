@@ -4,7 +4,9 @@ The figures come from core.evaluation.evaluate_model on the test split of the da
 trained on (as ``vae-studio evaluate`` computes them), in a worker thread that can be stopped. The
 slow part is the importance-weighted NLL: N images x K samples decoder passes. Its duration is
 estimated from one timed pass of the same function on a batch the size of a real one (in the
-background, once per architecture) and corrected by every finished run.
+background, once per architecture) and corrected by every finished run. That timing pass waits
+until the panel is on screen (gui/deferred_refresh.py): a training run would otherwise start one
+behind a hidden tab, competing with the run for the processor.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from ...core.recipe import training_data
 from ...core.trained_model import TrainedModel
 from ...core.text import format_duration
 from ..batch_task import BatchTask
+from ..deferred_refresh import DeferredRefresh
 from ..latest_task import LatestTask, detached
 
 DEFAULT_K = 100
@@ -165,6 +168,7 @@ class EvaluatePanel(QWidget):
         self._calibration.failed.connect(lambda _message: self.estimateLabel.setText(""))
 
         self._build_widgets()
+        self._updates = DeferredRefresh(self, self._request_calibration)
         self._subscriptions = [(Event.CURRENT_MODEL, self._on_model), (Event.MODELS, self._update_controls)]
         for event, listener in self._subscriptions:
             state.subscribe(event, listener)
@@ -300,6 +304,7 @@ class EvaluatePanel(QWidget):
         """Stop listening, stop the evaluation and the timing pass, and join their threads."""
         for event, listener in self._subscriptions:
             self.state.unsubscribe(event, listener)
+        self._updates.stop()
         self.task.shutdown()
         self._calibration.shutdown()
 
@@ -340,7 +345,7 @@ class EvaluatePanel(QWidget):
             self._clear_results()
         self._refresh_header()
         self._update_controls()
-        self._request_calibration()
+        self._updates.request()  # the duration estimate
 
     def _request_calibration(self) -> None:
         current = self.state.current

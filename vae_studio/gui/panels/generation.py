@@ -3,7 +3,8 @@
 A temperature scales the sampling σ: at 0 every sample is the prior's mean (all pictures alike),
 at 1 the prior itself, above 1 points from the tails where the decoder saw little training. The
 same seed at another temperature scales the same draws, so moving the slider morphs each picture
-rather than replacing it. A conditional VAE generates the class chosen here.
+rather than replacing it. A conditional VAE generates the class chosen here. New weights (a training
+refresh) redraw the grid once per event-loop turn, and only while the panel is on screen.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 from ...core.app_state import AppState, Event
 from ...core.interpolation import save_png
 from ...core.latent import decode, sample_prior
+from ..deferred_refresh import DeferredRefresh
 from ..export_files import export_images, export_stem
 from ..image_grid import ImageGridView
 from ..latest_task import LatestTask, decode_in_background, detached
@@ -103,7 +105,8 @@ class GenerationPanel(QWidget):
         self.classCombo.currentIndexChanged.connect(self.refresh)
         self.newSamplesButton.clicked.connect(self.new_samples)
         self.exportButton.clicked.connect(self.export_png)
-        self._subscriptions = [(Event.CURRENT_MODEL, self._on_model)]
+        self._updates = DeferredRefresh(self, self._on_model)
+        self._subscriptions = [(Event.CURRENT_MODEL, self._updates.request)]
         for event, listener in self._subscriptions:
             state.subscribe(event, listener)
         self._on_model()
@@ -115,6 +118,7 @@ class GenerationPanel(QWidget):
     def shutdown(self) -> None:
         for event, listener in self._subscriptions:
             self.state.unsubscribe(event, listener)
+        self._updates.stop()
         self._task.shutdown()
 
     def new_samples(self) -> None:

@@ -6,7 +6,8 @@ change from frame to frame show whether the space between the endpoints is fille
 images (small, even steps) or crosses a hole or a fold (one step carries most of the change). The
 path is drawn on the map through ``AppState.overlay_path`` while this panel is on screen. A second
 tab does latent arithmetic: it adds the vector between two class means (or between the two
-endpoints) to a chosen image's code.
+endpoints) to a chosen image's code. A new model, new weights, data set or encoding (a training
+refresh) recompute both once per event-loop turn, and only while the panel is on screen.
 """
 
 from __future__ import annotations
@@ -16,11 +17,9 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
     QFrame,
@@ -44,6 +43,7 @@ from ...core.interpolation import Arithmetic, Interpolation, class_mean, interpo
 from ...core.latent import encode, sample_prior
 from ...core.trained_model import TrainedModel
 from ..conditioning import decode_label
+from ..deferred_refresh import DeferredRefresh
 from ..export_files import export_images, export_stem
 from ..image_grid import HIGHLIGHT, ImageGridView
 from ..images import to_qpixmap
@@ -173,8 +173,6 @@ class InterpolationPanel(QWidget):
         self._picking: list[EndpointBox] = []  # endpoints still to be taken from the next map clicks
         self._pointed: tuple[str, object] | None = None  # what the user last pointed at on the map
         self._clicked_index: int | None = None  # a dot selected by the click being handled, if any
-        self._dock: QDockWidget | None = None  # the dock holding this panel, once shown in one
-        self._tab_raised = True  # False while the dock's tab is behind another
         self._path_task = LatestTask(self)
         self._path_task.finished.connect(self._show_path)
         self._path_task.failed.connect(lambda message: self._warn("Interpolation failed", message))
@@ -191,16 +189,18 @@ class InterpolationPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.tabs)
 
+        self._updates = DeferredRefresh(self, self._on_state)
+        self._updates.on_screen_changed.connect(self._on_screen_changed)
         self._subscriptions: list[tuple[Event, Callable[[], None]]] = [
-            (Event.CURRENT_MODEL, self._on_model),
-            (Event.DATASET, self._on_dataset),
-            (Event.ENCODING, self._refresh),
+            (Event.CURRENT_MODEL, self._updates.request),
+            (Event.DATASET, self._updates.request),
+            (Event.ENCODING, self._updates.request),
             (Event.SELECTION, self._on_selection),
             (Event.PROBE, self._on_probe),
         ]
         for event, listener in self._subscriptions:
             state.subscribe(event, listener)
-        self._on_dataset()
+        self._on_state()
 
     # -- construction -------------------------------------------------------------------
     def _build_path_tab(self) -> QWidget:
@@ -394,6 +394,7 @@ class InterpolationPanel(QWidget):
         """Stop the animation and the background decoding, and leave the map without this panel's path."""
         for event, listener in self._subscriptions:
             self.state.unsubscribe(event, listener)
+        self._updates.stop()
         self._timer.stop()
         self._path_task.shutdown()
         self._arithmetic_task.shutdown()
@@ -419,11 +420,8 @@ class InterpolationPanel(QWidget):
         )  # fmt: skip
 
     # -- state events ------------------------------------------------------------------
-    def _on_model(self) -> None:
-        self._configure_classes()
-        self._refresh()
-
-    def _on_dataset(self) -> None:
+    def _on_state(self) -> None:
+        """Follow the model, its weights, the data set and the encoding (see the module docstring)."""
         dataset = self.state.dataset
         if dataset is not None:  # without one the chosen indices are kept for the next data set
             last = max(len(dataset.test_images) - 1, 0)
@@ -459,7 +457,8 @@ class InterpolationPanel(QWidget):
         if self._clicked_index is not None:
             QTimer.singleShot(0, self, self._forget_click)
         if self.state.current is not None and self.state.current.config.conditional:
-            self._refresh()  # a conditional model decodes with the selected image's class
+            # A conditional model decodes with the selected image's class.
+            self._updates.now_or_when_shown(self._refresh)
 
     def _forget_click(self) -> None:
         self._clicked_index = None
@@ -630,34 +629,15 @@ class InterpolationPanel(QWidget):
 
     def _publish_overlay(self) -> None:
         """The path on the map while this panel is on screen (the path of a tab behind others would puzzle)."""
-        shown = self.isVisible() and self._tab_raised and self.showOnMapCheck.isChecked()
+        shown = self._updates.on_screen() and self.showOnMapCheck.isChecked()
         path = self.interpolation.codes if shown and self.interpolation is not None else None
         if path is None and self.state.overlay_path is None:
             return
         self.state.set_overlay_path(path)
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
-        super().showEvent(event)
-        if self._dock is None:
-            # A dock tabbed behind another stays "visible" (it is only moved off screen); its
-            # visibilityChanged signal is what tells whether its tab is the one raised.
-            parent = self.parentWidget()
-            while parent is not None and not isinstance(parent, QDockWidget):
-                parent = parent.parentWidget()
-            if parent is not None:
-                self._dock = parent
-                parent.visibilityChanged.connect(self._on_dock_visibility)
-        self._publish_overlay()
-
-    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt's name)
-        super().hideEvent(event)
-        self.playButton.setChecked(False)
-        self._publish_overlay()
-
-    def _on_dock_visibility(self, raised: bool) -> None:
-        self._tab_raised = raised
-        if not raised:
-            self.playButton.setChecked(False)
+    def _on_screen_changed(self, shown: bool) -> None:
+        if not shown:
+            self.playButton.setChecked(False)  # playing to nobody
         self._publish_overlay()
 
     # -- animation -------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 The curves grow while a model trains, so updates are incremental: new history values are
 appended to numpy buffers and the existing plot items get ``setData``; nothing is re-created
 and the smoothing only runs over the new points. pyqtgraph clips to the view and downsamples
-(peak mode keeps spikes visible), so a run of 100,000 steps still redraws quickly.
+(peak mode keeps spikes visible), so a run of 100,000 steps still redraws quickly. The figures of
+one event-loop turn are drawn together, and none while the panel is off screen: it catches up
+when shown (gui/deferred_refresh.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 
 from ...core.app_state import AppState, Event
 from ...core.history import History
+from ..deferred_refresh import DeferredRefresh
 
 DEFAULT_SMOOTHING = 0.6  # TensorBoard's default: steady enough to read, recent enough to follow
 MAX_SMOOTHING = 0.99
@@ -118,6 +121,9 @@ class LossPanel(QWidget):
             axis = plot.getAxis(name)
             axis.setPen(pg.mkPen(90, 90, 90))
             axis.setTextPen(pg.mkPen(40, 40, 40))
+            # Without the finest grid level (lines at 1-4 % opacity): the plot is repainted about ten
+            # times a second while a model trains, and those lines were a third of each repaint.
+            axis.setStyle(maxTickLevel=1)
         # The legend is one row above the plot rather than inside it, where it would hide curves
         # (the log view fills the whole box). It takes the title's cell: this plot has no title.
         self._legend = pg.LegendItem(colCount=4, labelTextColor=(40, 40, 40), frame=False)
@@ -135,6 +141,7 @@ class LossPanel(QWidget):
         self._test_item.scatter.setBrush(test_brush)
         self._test_item.scatter.setSize(8)
         self._x = np.empty(0)
+        self._epochs_drawn = 0  # test-loss points on the plot
 
         self.smoothingSlider = QSlider(Qt.Orientation.Horizontal)
         self.smoothingSlider.setObjectName("smoothingSlider")
@@ -172,18 +179,19 @@ class LossPanel(QWidget):
         self._variational = True
         self.smoothingSlider.valueChanged.connect(self._on_smoothing_changed)
         self.logCheck.toggled.connect(self._on_log_toggled)
-        state.subscribe(Event.CURRENT_MODEL, self._on_current_model)
-        state.subscribe(Event.HISTORY, self._on_history)
+        self._updates = DeferredRefresh(self, self._refresh)
+        state.subscribe(Event.CURRENT_MODEL, self._updates.request)
+        state.subscribe(Event.HISTORY, self._updates.request)
         self._show_smoothing()
-        self._on_current_model()
+        self._refresh()
 
     @property
     def smoothing(self) -> float:
         return self.smoothingSlider.value() / 100.0
 
     # -- events --------------------------------------------------------------------
-    def _on_current_model(self) -> None:
-        """Another model, or new weights of the same one (a training snapshot: only new steps are drawn)."""
+    def _refresh(self) -> None:
+        """Another model, new weights of the same one or a longer history (only new steps are drawn)."""
         current = self.state.current
         variational = current is None or current.config.variational
         if variational != self._variational or not self._legend.items:
@@ -191,17 +199,15 @@ class LossPanel(QWidget):
             self._rebuild_legend()
         self._sync()
 
-    def _on_history(self) -> None:
-        self._sync()
-
     def _sync(self) -> None:
         """Draw the current history: append what is new, or start over for another (or a shorter) history."""
         history = None if self.state.current is None else self.state.current.history
         if history is None or history is not self._history or history.steps < self._total.count:
-            self._history = history
             self._reset_series()
             return
         start, weight = self._total.count, self.smoothing
+        if history.steps == start and history.epochs == self._epochs_drawn:
+            return  # new weights of the same model (a training snapshot): the curves are as they were
         if history.steps > start:
             self._total.extend(history.step_loss[start:], weight)
             self._recon.extend(history.step_recon[start:], weight)
@@ -230,6 +236,8 @@ class LossPanel(QWidget):
         self._legend.addItem(self._test_item, "test loss (per epoch)")
 
     def _reset_series(self) -> None:
+        """Draw the current model's history from its start (another model, or another smoothing)."""
+        self._history = None if self.state.current is None else self.state.current.history
         history = self._history or History()
         weight = self.smoothing
         self._total.reset(history.step_loss, weight)
@@ -247,7 +255,11 @@ class LossPanel(QWidget):
             series.draw(x)
         epoch_x, epoch_y = self._epoch_points()
         self._test_item.setData(epoch_x, epoch_y)
+        self._epochs_drawn = len(epoch_y)
         self._show_readout(epoch_y)
+        # pyqtgraph fits the axes to the new data while it paints, and that change asks for a second
+        # paint of the plot; fitting them now makes one paint per update (a paint costs milliseconds).
+        self.lossPlot.scene().prepareForPaint()
 
     def _epoch_points(self) -> tuple[np.ndarray, np.ndarray]:
         history = self._history

@@ -2,21 +2,22 @@
 
 Decoding one point with the MLP takes well under a millisecond, so it runs right here on the GUI
 thread, once per PROBE event: Qt already merges mouse moves that arrive faster than the event loop
-turns, so a drag cannot pile up decodes. The selected image's ten decodings are redrawn at most
-once per event-loop turn (a training snapshot changes both the weights and the encoding) and not
-at all while the panel is hidden behind another tab.
+turns, so a drag cannot pile up decodes. A new model, new weights or a new encoding redraw the
+panel at most once per event-loop turn (a training snapshot changes both the weights and the
+encoding), and nothing is drawn while the panel is hidden behind another tab (gui/deferred_refresh.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, QTimer
-from PySide6.QtGui import QFont, QImage, QPainter, QPaintEvent, QShowEvent
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ...core.app_state import AppState, Event
 from ...core.latent import decode, posterior_samples
 from ..conditioning import decode_label
+from ..deferred_refresh import DeferredRefresh
 from ..images import to_qimage
 
 POSTERIOR_SAMPLES = 8  # the same n and seed as the latent map's sample cloud, so both show the same draws
@@ -148,38 +149,47 @@ class PreviewPanel(QWidget):
         layout.addWidget(self.coordsLabel)
         layout.addWidget(self.selectionBox)
 
-        self._selection_timer = QTimer(self, singleShot=True, interval=0, timeout=self._show_selection)
-        self._selection_stale = True  # redrawn when the panel is next shown
+        # The probe's decoding is redrawn at once on screen (and when the panel comes on screen);
+        # the selected image's ten decodings once per event-loop turn of changes.
+        self._updates = DeferredRefresh(self, self._show_selection)
+        self._updates.on_screen_changed.connect(self._on_screen_changed)
         self._subscriptions = [
-            (Event.PROBE, self._show_probe),
-            (Event.CURRENT_MODEL, self._on_model),
+            (Event.PROBE, self._on_probe),
             (Event.SELECTION, self._on_selection),
-            (Event.ENCODING, self._selection_timer.start),
-            (Event.DATASET, self._selection_timer.start),
+            (Event.CURRENT_MODEL, self._on_model),
+            (Event.ENCODING, self._updates.request),
+            (Event.DATASET, self._updates.request),
         ]
         for event, listener in self._subscriptions:
             state.subscribe(event, listener)
         self._show_probe()
+        self._show_selection()
 
     def shutdown(self) -> None:
         """Stop listening to the state (the panel has no threads)."""
-        self._selection_timer.stop()
+        self._updates.stop()
         for event, listener in self._subscriptions:
             self.state.unsubscribe(event, listener)
 
-    def _on_model(self) -> None:
-        """Another model or new weights: every decoding changes (the probe's at once: ``image()`` is exact)."""
-        self._show_probe()
-        self._selection_timer.start()
+    def _on_probe(self) -> None:
+        # A click or drag on the map: answered in the same turn (the click-to-preview latency).
+        if self._updates.on_screen():
+            self._show_probe()
 
     def _on_selection(self) -> None:
-        self._show_probe()  # a CVAE decodes the probe with the selected image's class
-        self._show_selection()
+        if self._updates.on_screen():
+            self._show_probe()  # a CVAE decodes the probe with the selected image's class
+        self._updates.now_or_when_shown(self._show_selection)
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
-        super().showEvent(event)
-        if self._selection_stale:
-            self._show_selection()
+    def _on_model(self) -> None:
+        """Another model or new weights: every decoding changes (the probe's at once: ``image()`` is exact)."""
+        if self._updates.on_screen():
+            self._show_probe()
+        self._updates.request()
+
+    def _on_screen_changed(self, shown: bool) -> None:
+        if shown:
+            self._show_probe()  # the probe or the model may have changed meanwhile
 
     def _show_probe(self) -> None:
         current, probe = self.state.current, self.state.probe
@@ -196,10 +206,6 @@ class PreviewPanel(QWidget):
         self.coordsLabel.setText(text)
 
     def _show_selection(self) -> None:
-        self._selection_timer.stop()
-        self._selection_stale = not self.isVisible()
-        if self._selection_stale:
-            return  # behind another tab: showEvent catches up
         state = self.state
         index, dataset, current, encoding = state.selected_index, state.dataset, state.current, state.encoding
         if index is None or dataset is None or index >= len(dataset.test_images):

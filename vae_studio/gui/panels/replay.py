@@ -5,7 +5,8 @@ the means of a fixed sample of test images from each one (core.replay.Replay) an
 Each snapshot is shown in its own principal plane, turned to match the snapshot before
 (orthogonal Procrustes), so the picture neither flips nor spins between frames, on axes fixed for
 the whole replay, so growth and shrinkage of the cloud stay visible. A new training run starts a
-new replay.
+new replay. Every snapshot is recorded, but drawn only while the panel is on screen, once per
+event-loop turn (gui/deferred_refresh.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ...core.app_state import AppState, Event
 from ...core.replay import Replay
 from ...core.trained_model import TrainedModel
 from ..colours import UNLABELLED, class_colours
+from ..deferred_refresh import DeferredRefresh
 
 # The same test images at every snapshot; 2,000 show the shape of the cloud and keep 100 snapshots
 # of a 32-D model near 25 MB.
@@ -42,7 +44,8 @@ class ReplayPanel(QWidget):
         self._model: TrainedModel | None = None  # the model this replay records
         self._rows: np.ndarray | None = None  # the test images it follows
         self._labels: np.ndarray | None = None  # their classes (None: unlabelled data)
-        self._brushes: object = None
+        self._class_names: list[str] = []  # of the data set recorded
+        self._brushes: object = None  # per point (by class), with the legend, once the replay is drawn
         self._bounds: tuple[tuple[float, float], tuple[float, float]] | None = None
         self._timer = QTimer(self, timeout=self._advance)
 
@@ -84,6 +87,8 @@ class ReplayPanel(QWidget):
         layout.addWidget(self.frameSlider)  # a row of its own: the dock is narrow
         layout.addLayout(controls)
 
+        self._updates = DeferredRefresh(self, self._show_recording)
+        self._updates.on_screen_changed.connect(self._on_screen_changed)
         self._subscriptions = [(Event.TRAINING, self._on_training), (Event.ENCODING, self._on_encoding)]
         for event, listener in self._subscriptions:
             state.subscribe(event, listener)
@@ -92,6 +97,7 @@ class ReplayPanel(QWidget):
     def shutdown(self) -> None:
         for event, listener in self._subscriptions:
             self.state.unsubscribe(event, listener)
+        self._updates.stop()
         self._timer.stop()
 
     # -- recording -------------------------------------------------------------------------
@@ -125,35 +131,57 @@ class ReplayPanel(QWidget):
         assert self._rows is not None
         if self._rows.max(initial=-1) >= len(encoding.mu):
             return  # not the split this replay follows
-        # The slider's range still ends at the previous snapshot: at its end it follows the run.
-        live = self.frameSlider.value() >= self.frameSlider.maximum()
+        # Recorded now even off screen (every snapshot belongs to the replay); drawn when on screen.
         self.replay.add(current.history.steps, encoding.mu[self._rows], self._labels)
+        self._updates.request()
+
+    def _show_recording(self) -> None:
+        """Show the snapshots recorded so far: the newest one while the slider is at its end (following the run)."""
+        if not len(self.replay):
+            return
+        if self._brushes is None:
+            self._style_points()
+        # The slider's range still ends at the last snapshot shown: at its end it follows the run.
+        live = self.frameSlider.value() >= self.frameSlider.maximum()
         self._bounds = self.replay.bounds()
         self._update_controls()
         if live and not self.playButton.isChecked():
             with QSignalBlocker(self.frameSlider):
                 self.frameSlider.setValue(len(self.replay) - 1)
-        self.show_frame(self.frameSlider.value())  # the axes may have grown with the new snapshot
+        self.show_frame(self.frameSlider.value())  # the axes may have grown with the new snapshots
         self._update_title()
+
+    def _on_screen_changed(self, shown: bool) -> None:
+        if not shown:
+            self.playButton.setChecked(False)  # playing to nobody
 
     def _start_recording(self, trained: TrainedModel, n: int) -> None:
         self._model = trained
         rows = np.random.default_rng(0).choice(n, size=min(n, REPLAY_POINTS), replace=False)
         self._rows = np.sort(rows)
         dataset = self.state.dataset
-        self.legend.clear()
         if dataset is not None and dataset.labelled and dataset.test_labels is not None and len(dataset.test_labels) == n:
             self._labels = dataset.test_labels.numpy()[self._rows]
-            colours = class_colours(dataset.num_classes)
-            lookup = np.empty(len(colours), dtype=object)
-            lookup[:] = [pg.mkBrush(c.red(), c.green(), c.blue(), POINT_ALPHA) for c in colours]
-            self._brushes = lookup[np.clip(self._labels, 0, len(colours) - 1)]
-            self.legend.setColumnCount(1 if len(colours) <= 12 else 2)
-            for name, colour in zip(dataset.class_names, colours):
-                self.legend.addItem(pg.ScatterPlotItem(size=9, pen=None, brush=pg.mkBrush(colour), symbol="o"), name)
+            self._class_names = list(dataset.class_names)
         else:
             self._labels = None
+            self._class_names = []
+        self._brushes = None
+
+    def _style_points(self) -> None:
+        """Colour the points by class and fill the legend: when first drawn, as the legend's widgets take
+        a few tens of milliseconds to build, too long to spend behind a hidden tab during a run."""
+        self.legend.clear()
+        if self._labels is None:
             self._brushes = pg.mkBrush(UNLABELLED)
+            return
+        colours = class_colours(len(self._class_names))
+        lookup = np.empty(len(colours), dtype=object)
+        lookup[:] = [pg.mkBrush(c.red(), c.green(), c.blue(), POINT_ALPHA) for c in colours]
+        self._brushes = lookup[np.clip(self._labels, 0, len(colours) - 1)]
+        self.legend.setColumnCount(1 if len(colours) <= 12 else 2)
+        for name, colour in zip(self._class_names, colours):
+            self.legend.addItem(pg.ScatterPlotItem(size=9, pen=None, brush=pg.mkBrush(colour), symbol="o"), name)
 
     def _update_title(self) -> None:
         if self._model is None:
@@ -189,6 +217,8 @@ class ReplayPanel(QWidget):
         self.replayPlot.setLabel("bottom", frame.plane.x_label)
         self.replayPlot.setLabel("left", frame.plane.y_label if frame.plane.latent_dim > 1 else "")
         self.frameLabel.setText(f"step {frame.step:,} · {index + 1}/{len(self.replay)}")
+        # The new range now rather than while painting, where applying it asks for a second paint.
+        self.replayPlot.scene().prepareForPaint()
 
     def _on_play_toggled(self, playing: bool) -> None:
         icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay

@@ -53,6 +53,7 @@ from ...core.text import format_duration
 from ...core.trained_model import TrainedModel
 from ...core.trainer import EpochReport, Status, StepReport, Trainer
 from ..dataset_loader import DatasetLoader, folder_spec
+from ..gc_pauses import import_torch_optimisers
 from ..tasks import TaskContext, TaskRunner
 
 # At most ~10 step reports per second: a smooth live curve without flooding the GUI's event queue.
@@ -167,6 +168,7 @@ class TrainingJob:
 
     def __call__(self, context: TaskContext) -> RunOutcome:
         self._context = context
+        import_torch_optimisers()
         dataset = training_data(self.config)
         trainer = Trainer(
             self.model, dataset, self.config, control=context.control, device=resolve_device(self.config.device)

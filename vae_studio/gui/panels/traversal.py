@@ -6,6 +6,8 @@ off sit at the bottom, their rows one unchanging picture. A bar chart shows that
 with the active-unit count, and warns when most dimensions have collapsed to the prior. On the
 ``shapes`` data set, whose true factors are known, a table shows which dimension tracks which
 factor. The statistics use the test split's encoding that the latent map computes (state.encoding).
+A new model, new weights or a new encoding (a training refresh) redraw the panel once per
+event-loop turn, and only while it is on screen; a click on the map moves the traversal at once.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from ...core.app_state import AppState, Event
 from ...core.factors import FactorAnalysis, factor_analysis
 from ...core.traversal import DimensionUsage, Traversal, dimension_usage, traversal_values, traverse
 from ..conditioning import decode_label
+from ..deferred_refresh import DeferredRefresh
 from ..image_grid import ImageGridView
 from ..latest_task import LatestTask, decode_in_background, detached
 
@@ -89,10 +92,11 @@ class TraversalPanel(QWidget):
         layout.addWidget(self.factorBox)
         layout.addStretch(1)
 
+        self._updates = DeferredRefresh(self, self._on_encoding)
         self._subscriptions = [
-            (Event.CURRENT_MODEL, self._update_traversal),  # new weights: every row decodes anew
-            (Event.ENCODING, self._on_encoding),
-            (Event.DATASET, self._on_encoding),
+            (Event.CURRENT_MODEL, self._updates.request),  # new weights: every row decodes anew
+            (Event.ENCODING, self._updates.request),
+            (Event.DATASET, self._updates.request),
             (Event.PROBE, self._on_point),
             (Event.SELECTION, self._on_point),
         ]
@@ -202,6 +206,7 @@ class TraversalPanel(QWidget):
     def shutdown(self) -> None:
         for event, listener in self._subscriptions:
             self.state.unsubscribe(event, listener)
+        self._updates.stop()
         self._grid_task.shutdown()
         self._factor_task.shutdown()
 
@@ -260,7 +265,7 @@ class TraversalPanel(QWidget):
     # -- traversal ---------------------------------------------------------------------
     def _on_point(self) -> None:
         if self.pointCombo.currentData() != "origin":
-            self._update_traversal()
+            self._updates.now_or_when_shown(self._update_traversal)
 
     def _start_point(self, d: int) -> tuple[np.ndarray, str]:
         """The chosen point and how it was chosen: the clicked point, else the selected image, else 0."""
