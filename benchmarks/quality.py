@@ -41,7 +41,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from vae_studio.core.checkpoint import save_checkpoint  # noqa: E402
-from vae_studio.core.cli import ImageProgress  # noqa: E402
+from vae_studio.cli.progress import ImageProgress  # noqa: E402
 from vae_studio.core.config import TrainConfig  # noqa: E402
 from vae_studio.core.data import ImageDataset  # noqa: E402
 from vae_studio.core.evaluation import binarization_description, evaluate_model  # noqa: E402

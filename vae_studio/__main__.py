@@ -9,7 +9,7 @@ from pathlib import Path
 
 def _wants_gui(argv: list[str]) -> bool:
     """No arguments, or only existing files/folders to open (``vae-studio model.vae``)."""
-    from .core.cli import COMMANDS
+    from .cli import COMMANDS
 
     if not argv:
         return True
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
         from .gui.app import run_app
 
         return run_app(argv)
-    from .core.cli import run_cli
+    from .cli import run_cli
 
     return run_cli(argv)
 

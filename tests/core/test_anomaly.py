@@ -26,7 +26,7 @@ from vae_studio.core.anomaly import (
     threshold_at_false_positive_rate,
 )
 from vae_studio.core.batch_progress import Stopped
-from vae_studio.core.cli import run_cli
+from vae_studio.cli import run_cli
 from vae_studio.core.config import ModelConfig, TrainConfig
 from vae_studio.core.data import ImageDataset, select_classes
 from vae_studio.core.errors import ConfigError, DataError

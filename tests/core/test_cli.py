@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from vae_studio.core.checkpoint import load_checkpoint
-from vae_studio.core.cli import run_cli
+from vae_studio.cli import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ from torch.nn import functional as F
 from vae_studio.core import realism
 from vae_studio.core.batch_progress import Stopped
 from vae_studio.core.batches import to_float
-from vae_studio.core.cli import run_cli
+from vae_studio.cli import run_cli
 from vae_studio.core.comparison import compare_model, completeness, continuity, train_pair
 from vae_studio.core.config import ModelConfig, TrainConfig
 from vae_studio.core.data import ImageDataset

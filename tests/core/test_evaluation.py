@@ -15,7 +15,7 @@ import torch
 
 from vae_studio.core.batch_progress import Stopped
 from vae_studio.core.batches import evaluation_images
-from vae_studio.core.cli import run_cli
+from vae_studio.cli import run_cli
 from vae_studio.core.config import ModelConfig, TrainConfig
 from vae_studio.core.data import ImageDataset
 from vae_studio.core.errors import ConfigError

@@ -27,12 +27,8 @@ from .denoising import image_tensor, reconstruct
 from .errors import ConfigError, DataError
 from .losses import kl_divergence, reconstruction_nll
 from .models import AE
+from .vocabulary import ANOMALY_SCORES, SCORE_DESCRIPTIONS
 
-ANOMALY_SCORES: tuple[str, ...] = ("recon", "elbo")
-SCORE_DESCRIPTIONS = {
-    "recon": "reconstruction error (-log p(x|z) at the posterior mean, nats)",
-    "elbo": "negative ELBO (reconstruction + KL, nats)",
-}
 SCORE_BATCH = 1000
 # A class list such as "9", "8-9" or "0,3-5"; anything else is read as a data set spec.
 _CLASS_LIST = re.compile(r"\s*[0-9]+\s*(-\s*[0-9]+\s*)?(,\s*[0-9]+\s*(-\s*[0-9]+\s*)?)*")

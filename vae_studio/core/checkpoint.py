@@ -23,10 +23,11 @@ from .errors import CheckpointError, ConfigError
 from .history import History
 from .models import build_model
 from .trained_model import TrainedModel
+from .vocabulary import CHECKPOINT_SUFFIX
 
 FORMAT_MARKER = "vae-studio-checkpoint"
 FORMAT_VERSION = 1
-FILE_SUFFIX = ".vae"
+FILE_SUFFIX = CHECKPOINT_SUFFIX
 
 
 def write_safetensors_atomically(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> None:

@@ -50,10 +50,9 @@ from .realism import RealismClassifier, classify, realism_classifier
 from .recipe import training_data
 from .trained_model import TrainedModel
 from .trainer import RunControl, StepReport, Trainer
+from .vocabulary import FIXED_REALISM_THRESHOLD
 
-# The fixed confidence bar reported beside the calibrated one (and the default of the panel's and
-# the CLI's threshold setting when a fixed bar is asked for).
-DEFAULT_THRESHOLD = 0.9
+DEFAULT_THRESHOLD = FIXED_REALISM_THRESHOLD
 # The calibrated bar: this percentile of the classifier's confidence on the model's own
 # reconstructions of real test images, and never below MIN_THRESHOLD.
 CALIBRATION_PERCENTILE = 5.0

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from .errors import ConfigError
+from .vocabulary import ARCHS, BINARIZATIONS, CORRUPTIONS, LIKELIHOODS, MODEL_KINDS
 
 ModelKind = Literal["ae", "vae", "cvae"]
 Arch = Literal["mlp", "conv"]
@@ -15,11 +16,6 @@ Likelihood = Literal["bernoulli", "gaussian"]
 Corruption = Literal["none", "gaussian", "salt-pepper", "block", "rotation"]
 Binarize = Literal["none", "dynamic", "static"]
 
-MODEL_KINDS: tuple[str, ...] = ("ae", "vae", "cvae")
-ARCHS: tuple[str, ...] = ("mlp", "conv")
-LIKELIHOODS: tuple[str, ...] = ("bernoulli", "gaussian")
-CORRUPTIONS: tuple[str, ...] = ("none", "gaussian", "salt-pepper", "block", "rotation")
-BINARIZATIONS: tuple[str, ...] = ("none", "dynamic", "static")
 MAX_LATENT_DIM = 128
 
 

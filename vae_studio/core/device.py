@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 
 from .errors import ConfigError
+from .vocabulary import DEVICE_CHOICES
 
-DEVICE_CHOICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
 
 
 def resolve_device(name: str = "auto") -> torch.device:

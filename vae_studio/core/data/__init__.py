@@ -24,6 +24,7 @@ from vae_studio.core.data.folder import load_image_folder
 from vae_studio.core.data.idx import load_idx_folder
 from vae_studio.core.data.shapes import make_shapes
 from vae_studio.core.errors import ConfigError, DataError
+from vae_studio.core.vocabulary import DATASET_CHOICES, SPEC_PREFIXES
 
 __all__ = [
     "DATASET_CHOICES",
@@ -34,8 +35,6 @@ __all__ = [
     "select_classes",
 ]
 
-DATASET_CHOICES = ("mnist", "fashion-mnist", "shapes", "kmnist", "emnist-letters")
-SPEC_PREFIXES = ("idx:", "folder:")
 MIN_IMAGE_SIZE = 8
 # Guards parse_class_list against a typo such as "0-99999999" building a huge list.
 MAX_CLASS_INDEX = 9999
