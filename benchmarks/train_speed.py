@@ -11,7 +11,7 @@ Measured on the bundled MNIST (resources/mnist, 60,000 train / 10,000 test image
 
 1. Training samples/s of the 784-400-20 MLP VAE (batch 128, Adam lr 1e-3, Bernoulli likelihood)
    through our ``Trainer``, next to the textbook loop of the PyTorch examples repository
-   (vae/main.py: torchvision ``datasets.MNIST`` + ``ToTensor`` + ``DataLoader(batch_size=128,
+   (the classic vae/main.py, plain Bernoulli BCE: torchvision ``datasets.MNIST`` + ``ToTensor`` + ``DataLoader(batch_size=128,
    shuffle=True)``, fc1/fc21/fc22/fc3/fc4, sigmoid + ``F.binary_cross_entropy(reduction='sum')``
    + KLD, Adam 1e-3, one ``loss.backward()`` per batch), measured in the same process and
    interleaved, so both see the same machine load. Each figure is the median over ``--repeats``
@@ -73,7 +73,8 @@ MODEL_CONFIG = ModelConfig(kind="vae", arch="mlp", latent_dim=20, hidden_sizes=(
 
 
 # --------------------------------------------------------------------------------------------
-# The textbook loop (PyTorch examples, vae/main.py)
+# The textbook loop (PyTorch examples, vae/main.py as it long stood: sigmoid + plain BCE, no
+# continuous-Bernoulli correction)
 
 
 class TextbookVAE(nn.Module):
@@ -122,7 +123,7 @@ def torchvision_root(tmp: Path) -> Path:
 
 
 class Textbook:
-    """The example's train() loop, timed per epoch (its printing and test() left out)."""
+    """The example's train() loop, timed per epoch (its printing left out), and its test()."""
 
     def __init__(self, root: Path, seed: int = 1) -> None:
         from torchvision import datasets, transforms
@@ -409,7 +410,7 @@ def measure_quality(dataset, epochs: int, seed: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=1, help="timed epochs per round and loop (default 1)")
-    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds; medians are reported (default 3)")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds; medians are reported (default 5)")
     parser.add_argument("--skip-textbook", action="store_true", help="do not run the textbook loop")
     parser.add_argument("--skip-speed", action="store_true", help="do not measure training speed")
     parser.add_argument("--skip-encode", action="store_true", help="do not measure encoding")
@@ -472,7 +473,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_quality:
         print(f"\n== quality: {args.quality_epochs} epochs, seed {args.seed} ==", flush=True)
         final = measure_quality(dataset, args.quality_epochs, args.seed)
-        summary.append(("test loss", f"{final:.3f}", f"<= {TARGET_TEST_LOSS}", final <= TARGET_TEST_LOSS))
+        if args.quality_epochs == 10:  # the target is for the example's 10 epochs
+            summary.append(("test loss", f"{final:.3f}", f"<= {TARGET_TEST_LOSS}", final <= TARGET_TEST_LOSS))
+        else:
+            summary.append((f"test loss, {args.quality_epochs} epochs", f"{final:.3f}", "(reference)", True))
     if args.textbook_quality:
         print(f"\n== the textbook loop: {args.quality_epochs} epochs, seed {args.seed} ==", flush=True)
         loss = textbook_quality(args.quality_epochs, args.seed)
