@@ -12,6 +12,8 @@ LIKELIHOODS: tuple[str, ...] = ("bernoulli", "gaussian")
 CORRUPTIONS: tuple[str, ...] = ("none", "gaussian", "salt-pepper", "block", "rotation")
 BINARIZATIONS: tuple[str, ...] = ("none", "dynamic", "static")
 DEVICE_CHOICES: tuple[str, ...] = ("auto", "cpu", "cuda", "mps")
+# Training precisions: float32, or autocast to bfloat16 (CPU and GPU) or float16 (CUDA only).
+PRECISIONS: tuple[str, ...] = ("32", "bf16", "fp16")
 
 # Built-in data set names; ``idx:PATH`` and ``folder:PATH`` name data on disk.
 DATASET_CHOICES: tuple[str, ...] = ("mnist", "fashion-mnist", "shapes", "kmnist", "emnist-letters")
