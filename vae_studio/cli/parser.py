@@ -17,6 +17,7 @@ from ..core.vocabulary import (
     FIXED_REALISM_THRESHOLD,
     LIKELIHOODS,
     MODEL_KINDS,
+    PRECISIONS,
 )
 
 # Each command's module under vae_studio.cli, imported only when that command runs.
@@ -28,6 +29,45 @@ def _int_list(text: str) -> tuple[int, ...]:
         return tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+_SIZE_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+
+
+def _byte_size(text: str) -> int:
+    """A memory size such as 512M, 4G or 1500000 (bytes), as a number of bytes."""
+    number, unit = text.strip().lower().removesuffix("b").removesuffix("i"), ""
+    if number and number[-1] in _SIZE_UNITS:
+        number, unit = number[:-1], number[-1]
+    try:
+        value = float(number) * _SIZE_UNITS[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 512M or 4G, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"the size must be positive, got {text!r}")
+    return int(value)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+def _add_scale_options(p: argparse.ArgumentParser) -> None:
+    """Options for bigger machines: several processes, lower precision, compilation, data over memory."""
+    p.add_argument("--nproc", type=_positive_int, default=1,
+                   help="train in this many processes on this machine (starts torchrun; one per GPU)")
+    p.add_argument("--precision", choices=PRECISIONS, default="32",
+                   help="32 (float32), bf16 (autocast; CPU or GPU) or fp16 (autocast; CUDA only)")
+    p.add_argument("--compile", action="store_true", help="compile the model with torch.compile")
+    p.add_argument("--max-memory", type=_byte_size, default=None, metavar="SIZE",
+                   help="most memory the training images may take on the device, e.g. 2G; larger data is "
+                        "cached as a memory-mapped file and streamed by batch")
 
 
 def _add_train_parser(sub: argparse._SubParsersAction) -> None:
@@ -57,6 +97,7 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels", type=int, choices=(1, 3), default=1, help="for folder data sets")
     p.add_argument("--name", default=None, help="the model's name in the app")
     p.add_argument("--out", required=True, type=Path, help=f"checkpoint file to write (*{CHECKPOINT_SUFFIX})")
+    _add_scale_options(p)
 
 
 def build_parser() -> argparse.ArgumentParser:

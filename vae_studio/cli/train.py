@@ -3,19 +3,73 @@
 from __future__ import annotations
 
 import argparse
+import io
 import signal
+import subprocess
 from typing import TextIO
 
 from ..core.checkpoint import save_checkpoint
 from ..core.config import TrainConfig
 from ..core.data import parse_class_list
+from ..core.data.cache import memory_mapped
 from ..core.device import resolve_device
+from ..core.distributed import SINGLE_PROCESS, DistContext, init_from_env, launched_by_torchrun, launcher_command
+from ..core.distributed import shutdown as shutdown_distributed
 from ..core.recipe import new_trained_model, training_data
 from ..core.trainer import RunControl, Trainer
 from .progress import ProgressPrinter
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.nproc > 1 and not launched_by_torchrun():
+        return _launch(args, err)
+    device = resolve_device(args.device)
+    if not launched_by_torchrun():
+        return _train(args, out, err, device, SINGLE_PROCESS)
+    ctx, device = init_from_env(device)
+    try:
+        # Only rank 0 talks; the others keep their errors (run_cli prints those to the real stream).
+        return _train(args, out if ctx.is_main else io.StringIO(), err if ctx.is_main else io.StringIO(), device, ctx)
+    finally:
+        shutdown_distributed()
+
+
+def _launch(args: argparse.Namespace, err: TextIO) -> int:
+    """Run this same command in ``--nproc`` processes under torchrun's launcher and wait for it."""
+    command = launcher_command(args.nproc, _command_args(args))
+    err.write(f"Starting {args.nproc} training processes: {' '.join(command[2:])}\n")
+    err.flush()
+    # Ctrl-C reaches torchrun and every worker from the terminal: the workers stop together and
+    # rank 0 saves, so this process only waits for them.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        code = subprocess.run(command, check=False).returncode
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if code != 0:
+        err.write(f"error: the distributed run failed (torchrun exited with {code}); see the messages above\n")
+    return code
+
+
+def _command_args(args: argparse.Namespace) -> list[str]:
+    """``train`` and the options of ``args``, less --nproc: what each torchrun worker runs."""
+    from .parser import build_parser
+
+    train_parser = build_parser()._subparsers._group_actions[0].choices["train"]  # type: ignore[union-attr]
+    argv = ["train"]
+    for action in train_parser._actions:
+        value = getattr(args, action.dest, None)
+        if not action.option_strings or action.dest in ("help", "nproc") or value is None or value is False:
+            continue
+        if value is True:
+            argv.append(action.option_strings[-1])
+        else:
+            text = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+            argv += [action.option_strings[-1], text]
+    return argv
+
+
+def _train(args: argparse.Namespace, out: TextIO, err: TextIO, device, ctx: DistContext) -> int:
     config = TrainConfig(
         dataset=args.dataset,
         epochs=args.epochs,
@@ -34,8 +88,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         image_size=args.image_size,
         channels=args.channels,
     )
-    device = resolve_device(config.device)
     dataset = training_data(config)
+    if args.max_memory is not None and dataset.train_images.nbytes > args.max_memory:
+        dataset = memory_mapped(dataset)  # streamed by batch from the cache file instead of memory
     trained = new_trained_model(
         dataset,
         config,
@@ -53,8 +108,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"Training {trained.describe()} ({len(dataset.train_images)} train / {len(dataset.test_images)} test "
         f"images, {dataset.image_shape}) on {device}\n"
     )
+    if ctx.active:
+        err.write(f"{ctx.world_size} processes, {config.batch_size // ctx.world_size} images per process a step\n")
     control = RunControl()
-    trainer = Trainer(trained.model.to(device), dataset, config, history=trained.history, control=control, device=device)
+    trainer = Trainer(
+        trained.model.to(device), dataset, config, history=trained.history, control=control, device=device,
+        precision=args.precision, compile=args.compile, max_memory=args.max_memory, dist=ctx,
+    )
     printer = ProgressPrinter(err, config.epochs)
     trainer.on_step(printer.step)
     trainer.on_epoch(printer.epoch)
@@ -64,7 +124,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         result = trainer.run()
     finally:
         signal.signal(signal.SIGINT, previous)
-    path = save_checkpoint(trained, args.out)
     err.write(f"{result.message}\n")
-    out.write(f"saved {path}\n")
+    if ctx.is_main:
+        out.write(f"saved {save_checkpoint(trained, args.out)}\n")
     return 1 if result.status == "diverged" else 0

@@ -18,9 +18,9 @@ import torch
 
 from vae_studio.core.data.build import conform
 from vae_studio.core.data.bundled import load_bundled, missing_files, resources_dir
+from vae_studio.core.data.cache import cached_image_folder
 from vae_studio.core.data.dataset import ImageDataset
 from vae_studio.core.data.downloads import default_cache_dir, load_download
-from vae_studio.core.data.folder import load_image_folder
 from vae_studio.core.data.idx import load_idx_folder
 from vae_studio.core.data.shapes import make_shapes
 from vae_studio.core.errors import ConfigError, DataError
@@ -79,7 +79,7 @@ def load_dataset(
         if prefix.lower() == "idx":
             dataset = conform(load_idx_folder(Path(path.strip())), image_size, channels)
         else:
-            dataset = load_image_folder(Path(path.strip()), image_size=image_size, channels=channels, seed=seed)
+            dataset = cached_image_folder(Path(path.strip()), image_size, channels, seed, cache_dir)
         # The name is the spec itself, so a checkpoint's TrainConfig.dataset reloads the same data.
         return dataclasses.replace(dataset, name=spec)
 
