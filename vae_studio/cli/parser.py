@@ -21,7 +21,14 @@ from ..core.vocabulary import (
 )
 
 # Each command's module under vae_studio.cli, imported only when that command runs.
-COMMANDS: tuple[str, ...] = ("train", "evaluate", "anomaly", "sample", "encode", "compare")
+COMMANDS: tuple[str, ...] = ("train", "evaluate", "anomaly", "sample", "encode", "compare", "attribute")
+
+
+def _float_list(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -134,6 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = checkpoint_parser("encode", "write the posterior mean (and log variance) of each image as CSV")
     p.add_argument("--split", choices=("train", "test"), default="test")
     p.add_argument("--out", type=Path, required=True)
+    p = checkpoint_parser("attribute", "an attribute's latent direction (images with it minus without) added to images")
+    p.add_argument("--attribute", required=True, help="a column of the attribute table, e.g. Smiling")
+    p.add_argument("--folder", type=Path, default=None,
+                   help="image folder with list_attr_celeba.txt (default: the folder the model was trained on)")
+    p.add_argument("--strengths", type=_float_list, default=(0.0, 0.5, 1.0, 1.5),
+                   help="multiples of the direction, one column each (0: the plain reconstruction)")
+    p.add_argument("--n", type=_positive_int, default=6, help="images without the attribute, one row each")
+    p.add_argument("--max-images", type=_positive_int, default=2000, help="images the mean codes are taken over")
+    p.add_argument("--scale", type=_positive_int, default=2, help="pixels per image pixel in the strip")
+    p.add_argument("--seed", type=int, default=0, help="which listed images are used")
+    p.add_argument("--out", type=Path, required=True, help="PNG file to write")
     p = sub.add_parser("compare", help="continuity and completeness of each model's latent space (AE versus VAE)")
     p.add_argument("checkpoints", type=Path, nargs="+")
     p.add_argument("--device", choices=DEVICE_CHOICES, default="cpu")

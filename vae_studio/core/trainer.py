@@ -141,6 +141,8 @@ class _Run:
     amp_dtype: torch.dtype | None
     data: _TrainingData
     order_generator: torch.Generator
+    # The reparameterisation noise: the same stream on every rank (see _step).
+    eps_generator: torch.Generator
     noise_generator: torch.Generator
     local_batch: int
     total_steps: int
@@ -228,8 +230,6 @@ class Trainer:
         cfg = self.config
         model = self.model.to(self.device)
         model.train()
-        # Reparameterisation noise; each rank draws its own (rank 0's is the single process's).
-        torch.manual_seed(cfg.seed + self.dist.rank)
         data = self._training_data()
         local_batch = per_rank_batch(cfg.batch_size, self.dist)
         shard_size = len(shard(torch.arange(len(data.images)), self.dist))
@@ -243,6 +243,7 @@ class Trainer:
             amp_dtype={"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.precision),
             data=data,
             order_generator=torch.Generator().manual_seed(cfg.seed),
+            eps_generator=torch.Generator(device=self.device).manual_seed(cfg.seed),
             noise_generator=torch.Generator(device=self.device).manual_seed(cfg.seed + 1 + self.dist.rank),
             local_batch=local_batch,
             total_steps=math.ceil(shard_size / local_batch) * cfg.epochs,
@@ -304,8 +305,15 @@ class Trainer:
             if cfg.binarize == "dynamic":
                 target = binarize(target, run.noise_generator)
         x_in = corrupt(target, cfg.corruption, cfg.noise_level, run.noise_generator)
+        eps = None
+        if self.model.variational:
+            # Every rank draws the noise of the whole global batch and keeps the rows of its images
+            # (its shard is every world_size-th image), so N processes use exactly the noise of one.
+            world = self.dist.world_size
+            eps = torch.randn((len(idx) * world, self.model.config.latent_dim), generator=run.eps_generator,
+                              device=self.device)[self.dist.rank :: world]
         with torch.autocast(self.device.type, dtype=run.amp_dtype or torch.float32, enabled=run.amp_dtype is not None):
-            out = run.forward(x_in, y)
+            out = run.forward(x_in, y, eps=eps)
         # The loss terms in float32 whatever the precision of the forward pass (sums over many pixels).
         logvar = None if out.logvar is None else out.logvar.float()
         recon = reconstruction_nll(out.logits.float(), target, self.model.config).mean()
