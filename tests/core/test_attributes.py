@@ -110,7 +110,7 @@ def test_attribute_command_explains_a_missing_table(tmp_path: Path) -> None:
     assert "No attribute table" in err.getvalue()
 
 
-def test_64_pixel_rgb_faces_size_trains_on_conv(tmp_path: Path) -> None:
+def test_64_pixel_rgb_folder_trains_on_conv(tmp_path: Path) -> None:
     folder = tmp_path / "big"
     write_squares(folder, 60, side=64)
     err = io.StringIO()

@@ -42,6 +42,7 @@ from ..core.checkpoint import FILE_SUFFIX, load_checkpoint
 from ..core.errors import VaeStudioError
 from ..core.trained_model import TrainedModel
 from .dataset_loader import DatasetLoader, folder_spec
+from .follow_run import RunFollower
 from .help import GuideDialog, show_about
 from .images import to_qpixmap
 from .panels.anomaly import AnomalyPanel
@@ -93,6 +94,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.state = AppState()
         self.loader = DatasetLoader(self.state, self)
+        self.follower = RunFollower(self.state, self)
+        self.follower.skipped.connect(self._show_message)
 
         self.latent_map_panel = LatentMapPanel(self.state, self)
         self.training_panel = TrainingPanel(self.state, self, loader=self.loader)
@@ -206,6 +209,9 @@ class MainWindow(QMainWindow):
         )
         self.open_data_action = self._add_action(
             file_menu, "Open &Data Folder…", self.open_data_folder_dialog, None, "openDataAction"
+        )
+        self._add_action(
+            file_menu, "&Follow Run…", lambda: self.follower.choose_and_follow(self), None, "followRunAction"
         )
         file_menu.addSeparator()
         self.save_action = self._add_action(file_menu, "&Save", self.save_current, "Ctrl+S", "saveAction")
@@ -620,6 +626,7 @@ class MainWindow(QMainWindow):
             if callable(shutdown):
                 shutdown()
         self.loader.shutdown()
+        self.follower.shutdown()
         if self._guide is not None:
             self._guide.close()
 
