@@ -120,3 +120,19 @@ def test_64_pixel_rgb_folder_trains_on_conv(tmp_path: Path) -> None:
     assert code == 0, err.getvalue()
     trained = load_checkpoint(tmp_path / "big.vae")
     assert trained.config.image_shape == (3, 64, 64) and np.isfinite(trained.history.epoch_test_loss).all()
+
+
+def test_celeba_offline_says_what_to_put_where(tmp_path: Path, monkeypatch) -> None:
+    import urllib.error
+
+    import torchvision.datasets
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(torchvision.datasets, "CelebA", offline)
+    err = io.StringIO()
+    assert run_cli(["celeba", "--root", str(tmp_path)], io.StringIO(), err) == 2
+    message = err.getvalue()
+    assert "Could not download CelebA" in message and "name resolution" in message
+    assert f"into {tmp_path / 'celeba'}" in message and "list_attr_celeba.txt" in message

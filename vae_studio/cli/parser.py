@@ -21,7 +21,7 @@ from ..core.vocabulary import (
 )
 
 # Each command's module under vae_studio.cli, imported only when that command runs.
-COMMANDS: tuple[str, ...] = ("train", "evaluate", "anomaly", "sample", "encode", "compare", "attribute")
+COMMANDS: tuple[str, ...] = ("train", "evaluate", "anomaly", "sample", "encode", "compare", "attribute", "celeba")
 
 
 def _float_list(text: str) -> tuple[float, ...]:
@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=_positive_int, default=2, help="pixels per image pixel in the strip")
     p.add_argument("--seed", type=int, default=0, help="which listed images are used")
     p.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    p = sub.add_parser("celeba", help="download CelebA's faces and attribute table with torchvision")
+    p.add_argument("--root", type=Path, default=Path("~/vae-studio-data"),
+                   help="folder to download into (about 1.4 GB); CelebA lands in ROOT/celeba")
     p = sub.add_parser("compare", help="continuity and completeness of each model's latent space (AE versus VAE)")
     p.add_argument("checkpoints", type=Path, nargs="+")
     p.add_argument("--device", choices=DEVICE_CHOICES, default="cpu")

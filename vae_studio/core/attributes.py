@@ -133,3 +133,25 @@ def add_attribute(
     """Decode ``base + s * direction(name)`` for each strength s (negative strengths take it away)."""
     vectors.direction(name)  # a clear error when the attribute has no direction
     return latent_arithmetic(model, base, vectors.without_mean[name], vectors.with_mean[name], strengths)
+
+
+def fetch_celeba(root: str | os.PathLike[str]) -> Path:
+    """Download CelebA's aligned faces and attribute table with torchvision into ``root``; returns the
+    folder to train on (``folder:<it>``) that holds both. Offline, a DataError says what to put where."""
+    import torchvision.datasets  # imported here: it slows start-up and only this download needs it
+
+    root = Path(root).expanduser()
+    folder = root / "celeba"
+    try:
+        torchvision.datasets.CelebA(str(root), split="all", target_type="attr", download=True)
+    # Offline torchvision raises URLError (an OSError) or RuntimeError; Google Drive's quota a
+    # RuntimeError or a bad zip (zipfile.BadZipFile is an Exception subclass of its own).
+    except Exception as exc:  # noqa: BLE001
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise DataError(
+            f"Could not download CelebA: {reason}\n"
+            f"To use it offline, put the aligned faces (the folder img_align_celeba/ from img_align_celeba.zip) and "
+            f"list_attr_celeba.txt from https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html into {folder}, then train "
+            f"with --dataset folder:{folder} --channels 3 --image-size 64 --arch conv"
+        ) from exc
+    return folder
