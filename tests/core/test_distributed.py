@@ -104,3 +104,23 @@ def test_a_failing_configuration_ends_every_rank(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "divide evenly" in done.stderr and "distributed run failed" in done.stderr
     assert not (tmp_path / "x.vae").exists()
+
+
+def test_one_failing_rank_ends_the_waiting_one(tmp_path: Path) -> None:
+    """Rank 1 dies while rank 0 waits in a collective: torchrun ends rank 0 too, long before any timeout."""
+    script = tmp_path / "worker.py"
+    script.write_text(
+        "import torch\n"
+        "from vae_studio.core import distributed\n"
+        "ctx, _ = distributed.init_from_env(torch.device('cpu'))\n"
+        "if ctx.rank == 1:\n"
+        "    raise SystemExit('rank 1 failed on purpose')\n"
+        "distributed.all_reduce_mean(torch.ones(1), ctx)  # waits for rank 1 for ever, but for torchrun\n"
+        "print('rank 0 went on')\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    command = distributed.launcher_command(2, [])[:-2] + [str(script)]  # torchrun itself, running the script
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert done.returncode != 0
+    assert "rank 1 failed on purpose" in done.stderr
+    assert "rank 0 went on" not in done.stdout
