@@ -6,6 +6,7 @@ import argparse
 import io
 import signal
 import subprocess
+import time
 from typing import TextIO
 
 from ..core.checkpoint import save_checkpoint
@@ -40,12 +41,19 @@ def _launch(args: argparse.Namespace, err: TextIO) -> int:
     err.write(f"Starting {args.nproc} training processes: {' '.join(command[2:])}\n")
     err.flush()
     # Ctrl-C reaches torchrun and every worker from the terminal: the workers stop together and
-    # rank 0 saves, so this process only waits for them.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # rank 0 saves, so this process only notes it and waits for them.
+    interrupted: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: interrupted.append(signum))
+    started = time.time()
     try:
         code = subprocess.run(command, check=False).returncode
     finally:
         signal.signal(signal.SIGINT, previous)
+    saved = args.out.is_file() and args.out.stat().st_mtime >= started
+    if interrupted and saved:
+        # torchrun reports the signal with a traceback and a failure code; the run itself ended well.
+        err.write(f"Stopped by Ctrl-C; every process ended and {args.out} holds what was trained.\n")
+        return 0
     if code != 0:
         err.write(f"error: the distributed run failed (torchrun exited with {code}); see the messages above\n")
     return code
