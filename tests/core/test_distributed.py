@@ -47,7 +47,9 @@ def free_port() -> int:
 
 
 def _reduce_worker(rank: int, port: int, queue) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank))
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank)
+    )
     ctx, _ = distributed.init_from_env(torch.device("cpu"))
     try:
         values = torch.tensor([1.0 + rank, 10.0 * rank])

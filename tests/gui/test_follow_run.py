@@ -22,7 +22,8 @@ WAIT_MS = 20_000
 def train_one_more_epoch(path: Path) -> None:
     """What ``vae-studio train --save-every 1`` does after each epoch: train on, then save atomically."""
     trained = load_checkpoint(path)
-    config = TrainConfig(dataset="mnist", train_subset=300, epochs=1, batch_size=100, seed=len(trained.history.step_loss))
+    seed = len(trained.history.step_loss)  # other batches each time
+    config = TrainConfig(dataset="mnist", train_subset=300, epochs=1, batch_size=100, seed=seed)
     Trainer(trained.model, training_data(config), config, history=trained.history).run()
     save_checkpoint(trained, path)
 
@@ -47,7 +48,8 @@ def test_following_a_checkpoint_refreshes_weights_and_history(qtbot, tiny_checkp
         assert state.current is followed and state.models == [followed]  # refreshed in place, not added
         assert history_events and history_events[-1] == 2
         newest = load_checkpoint(path)
-        assert all(torch.equal(a, b) for a, b in zip(followed.model.state_dict().values(), newest.model.state_dict().values()))
+        pairs = zip(followed.model.state_dict().values(), newest.model.state_dict().values())
+        assert all(torch.equal(a, b) for a, b in pairs)
 
         # A damaged copy (e.g. a sync tool's partial file) is skipped; the model keeps what it had.
         good = path.read_bytes()
@@ -86,3 +88,15 @@ def test_colour_images_stay_in_colour(qtbot) -> None:
     grid.set_images(image[None, None])
     rect = grid.cell_rect(0, 0)
     assert grid.grab().toImage().pixelColor(rect.center()).getRgb()[:3] == (255, 0, 0)
+
+
+def test_the_file_menu_offers_follow_run(main_window, tiny_checkpoint: Path, tmp_path: Path, qtbot) -> None:
+    from PySide6.QtGui import QAction
+
+    action = main_window.findChild(QAction, "followRunAction")
+    assert action is not None and action.text() == "&Follow Run…"
+    path = tmp_path / "run.vae"
+    path.write_bytes(tiny_checkpoint.read_bytes())
+    main_window.follower.follow(path)
+    qtbot.waitUntil(lambda: main_window.state.current is not None and main_window.state.current.path == path.resolve(),
+                    timeout=WAIT_MS)

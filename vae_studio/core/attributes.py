@@ -128,7 +128,11 @@ def attribute_vectors(model: AE, images: torch.Tensor, values: np.ndarray, names
 
 
 def add_attribute(
-    model: AE, vectors: AttributeVectors, name: str, base: np.ndarray, strengths: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5)
+    model: AE,
+    vectors: AttributeVectors,
+    name: str,
+    base: np.ndarray,
+    strengths: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5),
 ) -> Arithmetic:
     """Decode ``base + s * direction(name)`` for each strength s (negative strengths take it away)."""
     vectors.direction(name)  # a clear error when the attribute has no direction

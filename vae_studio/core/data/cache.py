@@ -56,13 +56,16 @@ def cached_image_folder(
 ) -> ImageDataset:
     """:func:`load_image_folder`, memory-mapped from the cache after the first load of a large folder."""
     folder = Path(path).expanduser()
+
+    def load() -> ImageDataset:
+        return load_image_folder(folder, image_size=image_size, channels=channels, seed=seed)
+
     if not folder.is_dir():
-        return load_image_folder(folder, image_size=image_size, channels=channels, seed=seed)  # its own errors
+        return load()  # it explains what is wrong with the path
     count, size, latest = folder_signature(folder)
     if count < CACHE_MIN_FILES:
-        return load_image_folder(folder, image_size=image_size, channels=channels, seed=seed)
-    key = ["folder", str(folder.resolve()), count, size, latest, image_size, channels, seed]
-    return cached(key, lambda: load_image_folder(folder, image_size=image_size, channels=channels, seed=seed), cache_dir)
+        return load()
+    return cached(["folder", str(folder.resolve()), count, size, latest, image_size, channels, seed], load, cache_dir)
 
 
 def memory_mapped(dataset: ImageDataset, cache_dir: Path | None = None) -> ImageDataset:
