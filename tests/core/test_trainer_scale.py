@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 
 import pytest
 import torch
@@ -11,7 +12,7 @@ from vae_studio.core import trainer as trainer_module
 from vae_studio.core.data import ImageDataset
 from vae_studio.core.errors import ConfigError
 from vae_studio.core.history import History
-from vae_studio.core.trainer import StepReport, Trainer
+from vae_studio.core.trainer import RunControl, StepReport, Trainer
 
 from test_trainer import NanAtCall, same_weights, tiny_model, train_config, weights
 
@@ -107,3 +108,23 @@ def test_compiled_model_trains(tiny_mnist: ImageDataset, monkeypatch) -> None:
     monkeypatch.setattr(torch, "compile", eager_compile)
     history, _, result, _ = run(tiny_mnist, train_config(batch_size=100), compile=True)
     assert result.status == "finished" and len(compiled) == 1 and history.steps == 6
+
+
+def test_a_pause_reads_back_pending_figures_before_waiting(tiny_mnist: ImageDataset) -> None:
+    control = RunControl()
+    history = History()
+    trainer = Trainer(tiny_model(tiny_mnist), tiny_mnist, train_config(batch_size=50), history=history,
+                      control=control, sync_every=5)
+    steps_at_pause: list[int] = []
+    original = trainer._step
+
+    def step_then_maybe_pause(run, idx, beta) -> None:
+        original(run, idx, beta)
+        if len(history.step_loss) == 5 and len(run.pending) == 2:  # 7 steps taken, 2 not read back
+            control.pause()
+            threading.Timer(0.3, lambda: (steps_at_pause.append(history.steps), control.resume())).start()
+
+    trainer._step = step_then_maybe_pause
+    result = trainer.run()
+    assert result.status == "finished"
+    assert steps_at_pause == [7]  # while paused, the history already held all 7 steps

@@ -281,8 +281,11 @@ class Trainer:
             order = order.to(self.device)
         batches = range(0, len(order), run.local_batch)
         for i, batch_start in enumerate(batches):
+            # A single process pauses and stops between any two batches, showing every step taken
+            # first; ranks stop together at a read-back.
+            if self.control.paused and not self.dist.active and (outcome := self._read_back(run, epoch)):
+                return outcome
             self.control.wait_while_paused()
-            # A single process stops between any two batches; ranks stop together at a read-back.
             if self.control.stopped and not self.dist.active:
                 return self._read_back(run, epoch)
             idx = order[batch_start : batch_start + run.local_batch]
