@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .. import __version__
 from ..core.config import TrainConfig
 from ..core.vocabulary import (
     ANOMALY_SCORES,
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vae-studio",
         description="See how autoencoders and variational autoencoders work. With no command, opens the app.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command")
     _add_train_parser(sub)
 
