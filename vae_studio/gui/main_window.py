@@ -447,6 +447,9 @@ class MainWindow(QMainWindow):
         except VaeStudioError as exc:
             QMessageBox.warning(self, "Could not open the checkpoint", str(exc))
             return None
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong, the user hears of it rather than nothing
+            QMessageBox.warning(self, "Could not open the checkpoint", f"Cannot open {path}: {type(exc).__name__}: {exc}")
+            return None
         remember_checkpoint_folder(path)
         self.state.add_model(trained, make_current=not self.state.training)
         self._show_message(f"Opened {path.name}: {trained.describe()}")
@@ -627,5 +630,5 @@ class MainWindow(QMainWindow):
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve()
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11-3.12)
         return False
