@@ -20,13 +20,24 @@ def _wants_gui(argv: list[str]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if _wants_gui(argv):
-        from .gui.app import run_app
+    try:
+        if _wants_gui(argv):
+            from .gui.app import run_app
 
-        return run_app(argv)
-    from .cli import run_cli
+            return run_app(argv)
+        from .cli import COMMANDS, run_cli
 
-    return run_cli(argv)
+        if not argv[0].startswith("-") and argv[0] not in COMMANDS:
+            missing = next(arg for arg in argv if not Path(arg).exists())
+            sys.stderr.write(
+                f"error: {missing} does not exist (to open files in the app, name existing files or folders; "
+                f"commands: {', '.join(COMMANDS)})\n"
+            )
+            return 2
+        return run_cli(argv)
+    except KeyboardInterrupt:  # Ctrl-C while starting up (importing torch, Qt): no traceback
+        sys.stderr.write("interrupted\n")
+        return 130
 
 
 if __name__ == "__main__":

@@ -68,6 +68,21 @@ def remove_stale_temporaries(path: Path) -> None:
             pass  # another process's save in progress, or not ours to remove
 
 
+def check_can_write(path: str | os.PathLike[str]) -> None:
+    """Raise CheckpointError unless a checkpoint can be written to ``path`` (its folder is created):
+    checked by writing a temporary file there, so a read-only or missing place is known before a
+    long run rather than after it."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise CheckpointError(f"Cannot save to {path}: it is a folder; give a file name")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent):
+            pass
+    except OSError as exc:
+        raise CheckpointError(f"Cannot save to {path}: {_os_reason(exc)}") from None
+
+
 def write_safetensors_atomically(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> None:
     """Write to a temporary file in the same folder, then rename it over ``path``: a crash mid-write
     leaves the previous file intact. The file gets the permissions the umask gives a new file.
@@ -77,11 +92,12 @@ def write_safetensors_atomically(tensors: dict[str, torch.Tensor], path: Path, m
     fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        # mkstemp makes the file private (0600); a checkpoint is an ordinary document.
+        save_file(tensors, tmp_name, metadata=metadata)
+        # mkstemp and safetensors make the file private (0600); a checkpoint is an ordinary document,
+        # so it gets what the umask gives any new file.
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp_name, 0o666 & ~umask)
-        save_file(tensors, tmp_name, metadata=metadata)
         os.replace(tmp_name, path)
     finally:
         if os.path.exists(tmp_name):
@@ -279,4 +295,4 @@ def load_checkpoint(path: str | os.PathLike[str], device: torch.device | str = "
     )
 
 
-__all__ = ["FILE_SUFFIX", "FORMAT_VERSION", "load_checkpoint", "remove_stale_temporaries", "save_checkpoint"]
+__all__ = ["FILE_SUFFIX", "FORMAT_VERSION", "check_can_write", "load_checkpoint", "remove_stale_temporaries", "save_checkpoint"]

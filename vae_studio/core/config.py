@@ -36,6 +36,10 @@ MAX_SEED = 2**63 - 1  # torch and numpy both take seeds in [0, 2^63)
 MAX_BETA = 10_000.0
 MAX_LR = 10.0
 MAX_DATASET_SPEC = 4096
+# Folder data sets: scanning stops past this many files unless the caller allows more, so pointing
+# at a home folder by mistake ends in seconds with a message instead of training on stray images.
+DEFAULT_MAX_FOLDER_FILES = 20_000
+MAX_FOLDER_FILES = 10_000_000
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
@@ -218,6 +222,7 @@ __all__ = [
     "BINARIZATIONS",
     "CORRUPTIONS",
     "LIKELIHOODS",
+    "DEFAULT_MAX_FOLDER_FILES",
     "MAX_BATCH_SIZE",
     "MAX_EPOCHS",
     "MAX_IMAGE_SIZE",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -23,6 +23,7 @@ from vae_studio.core.data.downloads import default_cache_dir, load_download
 from vae_studio.core.data.folder import load_image_folder
 from vae_studio.core.data.idx import load_idx_folder
 from vae_studio.core.data.shapes import make_shapes
+from vae_studio.core.config import DEFAULT_MAX_FOLDER_FILES
 from vae_studio.core.errors import ConfigError, DataError
 from vae_studio.core.vocabulary import DATASET_CHOICES, SPEC_PREFIXES
 
@@ -56,7 +57,14 @@ def _load_builtin(
 
 
 def load_dataset(
-    spec: str, *, image_size: int = 28, channels: int = 1, seed: int = 0, cache_dir: Path | None = None
+    spec: str,
+    *,
+    image_size: int = 28,
+    channels: int = 1,
+    seed: int = 0,
+    cache_dir: Path | None = None,
+    max_files: int = DEFAULT_MAX_FOLDER_FILES,
+    scan_progress: Callable[[int], None] | None = None,
 ) -> ImageDataset:
     """Load the data set named by ``spec`` with images of ``channels`` x ``image_size`` x ``image_size``.
 
@@ -64,7 +72,9 @@ def load_dataset(
     folders; ``cache_dir`` is where downloadable sets are stored (default: see
     :func:`~vae_studio.core.data.downloads.default_cache_dir`). Built-in sets are
     kept in memory after the first load, so callers must not modify the
-    returned tensors in place. Raises DataError (bad spec, unreadable data) or
+    returned tensors in place. ``max_files`` and ``scan_progress`` apply to
+    ``folder:`` specs (see :func:`~vae_studio.core.data.folder.load_image_folder`).
+    Raises DataError (bad spec, unreadable data, no training images) or
     ConfigError (size or channels out of range).
     """
     if channels not in (1, 3):
@@ -79,7 +89,14 @@ def load_dataset(
         if prefix.lower() == "idx":
             dataset = conform(load_idx_folder(Path(path.strip())), image_size, channels)
         else:
-            dataset = load_image_folder(Path(path.strip()), image_size=image_size, channels=channels, seed=seed)
+            dataset = load_image_folder(
+                Path(path.strip()),
+                image_size=image_size,
+                channels=channels,
+                seed=seed,
+                max_files=max_files,
+                scan_progress=scan_progress,
+            )
         # The name is the spec itself, so a checkpoint's TrainConfig.dataset reloads the same data.
         return dataclasses.replace(dataset, name=spec)
 
