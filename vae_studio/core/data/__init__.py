@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from vae_studio.core.data.build import conform
+from vae_studio.core.data.build import conform, ensure_splits
 from vae_studio.core.data.bundled import load_bundled, missing_files, resources_dir
 from vae_studio.core.data.dataset import ImageDataset
 from vae_studio.core.data.downloads import default_cache_dir, load_download
@@ -98,7 +98,7 @@ def load_dataset(
                 scan_progress=scan_progress,
             )
         # The name is the spec itself, so a checkpoint's TrainConfig.dataset reloads the same data.
-        return dataclasses.replace(dataset, name=spec)
+        return ensure_splits(dataclasses.replace(dataset, name=spec))
 
     name = spec.lower()
     if name not in DATASET_CHOICES:
@@ -145,7 +145,7 @@ def select_classes(dataset: ImageDataset, classes: Sequence[int], keep_labels: b
     train_images, train_labels, train_factors = pick(dataset.train_images, dataset.train_labels, dataset.train_factors)
     test_images, test_labels, test_factors = pick(dataset.test_images, dataset.test_labels, dataset.test_factors)
     chosen = ", ".join(dataset.class_names[c] for c in wanted)
-    return dataclasses.replace(
+    selected = dataclasses.replace(
         dataset,
         train_images=train_images,
         test_images=test_images,
@@ -156,6 +156,7 @@ def select_classes(dataset: ImageDataset, classes: Sequence[int], keep_labels: b
         class_names=dataset.class_names if keep_labels else tuple(dataset.class_names[c] for c in wanted),
         notes=dataset.notes + (f"Only classes {chosen} ({len(wanted)} of {dataset.num_classes}).",),
     )
+    return ensure_splits(selected)
 
 
 def parse_class_list(text: str) -> list[int]:
