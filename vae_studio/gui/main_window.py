@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
 
         self.loader.loading.connect(self._on_loading)
         self.loader.failed.connect(self._on_loader_failed)
+        self.loader.too_many_files.connect(self._ask_to_load_anyway)
         for event, listener in (
             (Event.MODELS, self._on_models),
             (Event.CURRENT_MODEL, self._on_models),
@@ -398,6 +399,13 @@ class MainWindow(QMainWindow):
         self._show_dataset_label()  # the data set still in use
         self.statusBar().clearMessage()
         QMessageBox.warning(self, "Could not load the data set", message)
+
+    def _ask_to_load_anyway(self, spec: str, message: str) -> None:
+        self._show_dataset_label()  # the data set still in use
+        self.statusBar().clearMessage()
+        answer = QMessageBox.question(self, "A very large folder", f"{message}\n\nLoad all of its files anyway?")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.loader.load(spec, max_files=None)
 
     def _on_progress(self) -> None:
         """Show progress (about ten times a second while a model trains) without repainting or relayouting at once."""

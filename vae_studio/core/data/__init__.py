@@ -20,10 +20,9 @@ from vae_studio.core.data.build import conform, ensure_splits
 from vae_studio.core.data.bundled import load_bundled, missing_files, resources_dir
 from vae_studio.core.data.dataset import ImageDataset
 from vae_studio.core.data.downloads import default_cache_dir, load_download
-from vae_studio.core.data.folder import load_image_folder
+from vae_studio.core.data.folder import TooManyFilesError, load_image_folder
 from vae_studio.core.data.idx import load_idx_folder
 from vae_studio.core.data.shapes import make_shapes
-from vae_studio.core.config import DEFAULT_MAX_FOLDER_FILES
 from vae_studio.core.errors import ConfigError, DataError
 from vae_studio.core.vocabulary import DATASET_CHOICES, SPEC_PREFIXES
 
@@ -31,6 +30,7 @@ __all__ = [
     "DATASET_CHOICES",
     "SPEC_PREFIXES",
     "ImageDataset",
+    "TooManyFilesError",
     "load_dataset",
     "parse_class_list",
     "select_classes",
@@ -63,7 +63,7 @@ def load_dataset(
     channels: int = 1,
     seed: int = 0,
     cache_dir: Path | None = None,
-    max_files: int = DEFAULT_MAX_FOLDER_FILES,
+    max_files: int | None = None,
     scan_progress: Callable[[int], None] | None = None,
 ) -> ImageDataset:
     """Load the data set named by ``spec`` with images of ``channels`` x ``image_size`` x ``image_size``.

@@ -13,7 +13,6 @@ from PIL import Image
 
 from vae_studio.core.data.build import held_out_count
 from vae_studio.core.data.dataset import ImageDataset
-from vae_studio.core.config import DEFAULT_MAX_FOLDER_FILES
 from vae_studio.core.errors import ConfigError, DataError
 
 
@@ -25,13 +24,13 @@ def _visible(name: str) -> bool:
 class _Scan:
     """Lists the files under a folder, reporting the count as it goes and stopping past a limit."""
 
-    def __init__(self, folder: Path, max_files: int, progress: Callable[[int], None] | None) -> None:
+    def __init__(self, folder: Path, max_files: int | None, progress: Callable[[int], None] | None) -> None:
         self.folder, self.max_files, self.progress = folder, max_files, progress
         self.count = 0
 
     def add(self, path: Path) -> Path:
         self.count += 1
-        if self.count > self.max_files:
+        if self.max_files is not None and self.count > self.max_files:
             raise TooManyFilesError(
                 f"{self.folder} holds more than {self.max_files:,} files; it may not be the folder you meant. "
                 "Choose a folder of images only, or allow more files (command line: --max-files).",
@@ -86,7 +85,7 @@ def load_image_folder(
     channels: int = 1,
     seed: int = 0,
     *,
-    max_files: int = DEFAULT_MAX_FOLDER_FILES,
+    max_files: int | None = None,
     scan_progress: Callable[[int], None] | None = None,
 ) -> ImageDataset:
     """Load every readable image under ``path``, resized to ``image_size`` square pixels.
@@ -97,7 +96,8 @@ def load_image_folder(
     grayscale (``channels=1``) or RGB (3) and stretched to a square. Files Pillow
     cannot read are skipped and counted in ``skipped_files``. A sixth of each
     class, chosen by a permutation seeded with ``seed``, becomes the test split. Listing stops with
-    TooManyFilesError past ``max_files`` files; ``scan_progress`` hears the count every 1000 files.
+    TooManyFilesError past ``max_files`` files (None: no limit; the command line and the window pass
+    DEFAULT_MAX_FOLDER_FILES); ``scan_progress`` hears the count every 1000 files.
     """
     if channels not in (1, 3):
         raise ConfigError(f"Images can have 1 (grayscale) or 3 (RGB) channels, not {channels}.")

@@ -1,4 +1,4 @@
-"""Helpers for tests that write their own damaged checkpoints: read a file's safetensors header and
+"""Helpers for tests (core and GUI) that write their own damaged checkpoints: read a file's safetensors header and
 write one back with any header, so a test can change one field, one table entry or one byte."""
 
 from __future__ import annotations
