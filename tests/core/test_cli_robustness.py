@@ -23,7 +23,9 @@ from vae_studio.core.checkpoint import load_checkpoint
 from vae_studio.core.trainer import TrainResult
 
 REPO = Path(__file__).resolve().parents[2]
-TINY_RUN = ("train", "--dataset", "mnist", "--subset", "300", "--hidden", "16", "--batch-size", "100", "--device", "cpu")
+TINY_RUN = (
+    "train", "--dataset", "mnist", "--subset", "300", "--hidden", "16", "--batch-size", "100", "--device", "cpu",
+)  # fmt: skip
 
 
 def cli(*argv: object) -> tuple[int, str, str]:
@@ -80,8 +82,11 @@ def test_help_shows_defaults(capsys) -> None:
 
 
 def test_version_answers_without_importing_torch() -> None:
-    code = "import sys\nfrom vae_studio.__main__ import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
-    code += "print('torch' in sys.modules)"
+    code = (
+        "import sys\nfrom vae_studio.__main__ import main\n"
+        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "print('torch' in sys.modules)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert proc.stdout.split() == ["vae-studio", _version(), "False"], proc.stderr
 

@@ -116,7 +116,8 @@ def _add_train_parser(sub: argparse._SubParsersAction, common: argparse.Argument
     p.add_argument("--hidden", type=_sizes(MAX_WIDTH, MAX_LAYERS), default="400",
                    help=f"MLP hidden widths, e.g. 512,256 (up to {MAX_LAYERS} layers of at most {MAX_WIDTH})")
     p.add_argument("--conv-channels", type=_sizes(MAX_CONV_CHANNELS, MAX_CONV_LAYERS), default="32,64",
-                   help=f"channels of each stride-2 convolution (up to {MAX_CONV_LAYERS} of at most {MAX_CONV_CHANNELS})")
+                   help=f"channels of each stride-2 convolution (up to {MAX_CONV_LAYERS} of at most "
+                        f"{MAX_CONV_CHANNELS})")
     p.add_argument("--likelihood", choices=LIKELIHOODS, default="bernoulli", help="decoder likelihood p(x|z)")
     p.add_argument("--beta", type=_bounded_float(0, MAX_BETA), default=d.beta,
                    help=f"KL weight (beta-VAE), 0 to {MAX_BETA:g}")

@@ -144,9 +144,12 @@ def save_checkpoint(trained: TrainedModel, path: str | os.PathLike[str]) -> Path
 
 
 Fail = Callable[[str], CheckpointError]
+Table = dict[str, tuple[list[int], str]]  # tensor name -> (shape, safetensors dtype)
 
 
-def _read_description(metadata: dict[str, str], fail: Fail) -> tuple[int, str, ModelConfig, TrainConfig, tuple[str, ...]]:
+def _read_description(
+    metadata: dict[str, str], fail: Fail
+) -> tuple[int, str, ModelConfig, TrainConfig, tuple[str, ...]]:
     """The format version, name, configs and class names from the metadata, every field checked."""
     if metadata.get("format") != FORMAT_MARKER:
         raise fail("it is a safetensors file, but not a VAE Studio checkpoint")
@@ -196,7 +199,7 @@ def _read_description(metadata: dict[str, str], fail: Fail) -> tuple[int, str, M
     return version, name, model_config, train_config, tuple(class_names)
 
 
-def _expected_tensors(model_config: ModelConfig) -> dict[str, tuple[list[int], str]]:
+def _expected_tensors(model_config: ModelConfig) -> Table:
     """Name -> (shape, safetensors dtype) of every tensor the model needs, built without allocating."""
     with torch.device("meta"):
         state = build_model(model_config).state_dict()
@@ -206,7 +209,7 @@ def _expected_tensors(model_config: ModelConfig) -> dict[str, tuple[list[int], s
     return expected
 
 
-def _check_table(table: dict[str, tuple[list[int], str]], expected: dict[str, tuple[list[int], str]], fail: Fail) -> None:
+def _check_table(table: Table, expected: Table, fail: Fail) -> None:
     """The file's tensor table against the model's: every weight present with its shape and dtype."""
     for name, (shape, dtype) in expected.items():
         if name not in table:
@@ -217,7 +220,9 @@ def _check_table(table: dict[str, tuple[list[int], str]], expected: dict[str, tu
         if found_dtype != dtype:
             raise fail(f"{name} is stored as {found_dtype}; a checkpoint stores it as {dtype}")
         if shape == [-1] and len(found_shape) != 1 or shape != [-1] and found_shape != shape:
-            raise fail(f"its weights do not match the model it describes ({name} has shape {found_shape}, expected {shape})")
+            raise fail(
+                f"its weights do not match the model it describes ({name} has shape {found_shape}, expected {shape})"
+            )
 
 
 def _check_values(tensors: Mapping[str, torch.Tensor], fail: Fail) -> None:
@@ -243,7 +248,8 @@ def load_checkpoint(path: str | os.PathLike[str], device: torch.device | str = "
 
     try:
         if not path.exists():
-            raise fail("it is a link that leads nowhere, or in a loop" if path.is_symlink() else "the file does not exist")
+            link = path.is_symlink()
+            raise fail("it is a link that leads nowhere, or in a loop" if link else "the file does not exist")
         if not path.is_file():
             raise fail("it is not a file")
         with open(path, "rb") as handle:
@@ -295,4 +301,11 @@ def load_checkpoint(path: str | os.PathLike[str], device: torch.device | str = "
     )
 
 
-__all__ = ["FILE_SUFFIX", "FORMAT_VERSION", "check_can_write", "load_checkpoint", "remove_stale_temporaries", "save_checkpoint"]
+__all__ = [
+    "FILE_SUFFIX",
+    "FORMAT_VERSION",
+    "check_can_write",
+    "load_checkpoint",
+    "remove_stale_temporaries",
+    "save_checkpoint",
+]

@@ -86,7 +86,8 @@ class ModelConfig:
         c, h, w = self.image_shape
         if c not in (1, 3) or not (8 <= h <= MAX_IMAGE_SIZE and 8 <= w <= MAX_IMAGE_SIZE):
             raise ConfigError(
-                f"image shape must be 1 or 3 channels of 8x8 to {MAX_IMAGE_SIZE}x{MAX_IMAGE_SIZE}; got {self.image_shape}"
+                f"image shape must be 1 or 3 channels of 8x8 to {MAX_IMAGE_SIZE}x{MAX_IMAGE_SIZE}; "
+                f"got {self.image_shape}"
             )
         _check_sizes("the hidden layer widths", self.hidden_sizes, MAX_WIDTH, MAX_LAYERS)
         _check_sizes("the conv channels", self.conv_channels, MAX_CONV_CHANNELS, MAX_CONV_LAYERS)

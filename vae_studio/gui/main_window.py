@@ -456,7 +456,8 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Could not open the checkpoint", str(exc))
             return None
         except Exception as exc:  # noqa: BLE001 - whatever went wrong, the user hears of it rather than nothing
-            QMessageBox.warning(self, "Could not open the checkpoint", f"Cannot open {path}: {type(exc).__name__}: {exc}")
+            message = f"Cannot open {path}: {type(exc).__name__}: {exc}"
+            QMessageBox.warning(self, "Could not open the checkpoint", message)
             return None
         remember_checkpoint_folder(path)
         self.state.add_model(trained, make_current=not self.state.training)

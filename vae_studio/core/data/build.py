@@ -77,7 +77,10 @@ def ensure_splits(dataset: ImageDataset) -> ImageDataset:
         train_factors=part(dataset.train_factors, False),
         test_factors=part(dataset.train_factors, True),
         notes=dataset.notes
-        + (f"It has no test images: the last {count - cut} of its {count} training images are held out as the test split.",),
+        + (
+            f"It has no test images: the last {count - cut} of its {count} training images "
+            "are held out as the test split.",
+        ),
     )
 
 
