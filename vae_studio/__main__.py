@@ -3,8 +3,8 @@ the command line otherwise."""
 
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
 
 
 def _wants_gui(argv: list[str]) -> bool:
@@ -15,7 +15,7 @@ def _wants_gui(argv: list[str]) -> bool:
         return True
     if argv[0] in COMMANDS or argv[0].startswith("-"):
         return False
-    return all(Path(arg).exists() for arg in argv)
+    return all(os.path.exists(arg) for arg in argv)  # os.path: False, not an error, for odd names
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         from .cli import COMMANDS, run_cli
 
         if not argv[0].startswith("-") and argv[0] not in COMMANDS:
-            missing = next(arg for arg in argv if not Path(arg).exists())
+            missing = next(arg for arg in argv if not os.path.exists(arg))
             sys.stderr.write(
                 f"error: {missing} does not exist (to open files in the app, name existing files or folders; "
                 f"commands: {', '.join(COMMANDS)})\n"
