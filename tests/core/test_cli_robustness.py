@@ -59,7 +59,8 @@ def one_error_line(err: str) -> str:
         ("train --out m.vae --beta nan", "[0, 10000]"),
         ("train --out m.vae --beta inf", "[0, 10000]"),
         ("train --out m.vae --image-size 20000", "between 8 and 256"),
-        ("train --out m.vae --lr 0", "(0, 10]"),
+        ("train --out m.vae --lr 0", "(0, 1e+06]"),
+        ("train --out m.vae --lr inf", "(0, 1e+06]"),
         ("train --out m.vae --epochs 0", "between 1 and 10,000"),
         ("train --out m.vae --seed -1", "between 0 and"),
         ("train --out m.vae --save-every 0", "between 1 and 10,000"),
@@ -215,3 +216,8 @@ def test_folder_file_limit_and_progress(tmp_path: Path) -> None:
         Image.fromarray(np.full((8, 8), i * 20, np.uint8)).save(tmp_path / f"{i}.png")
     code, _, err = cli("train", "--dataset", f"folder:{tmp_path}", "--max-files", "10", "--out", tmp_path / "m.vae")
     assert code == 2 and "more than 10 files" in one_error_line(err) and "--max-files" in err
+
+
+def test_run_cli_returns_2_for_a_bad_argument_and_writes_to_its_streams() -> None:
+    code, out, err = cli("sample", "m.vae", "--out", "s.png", "--n", "0")
+    assert code == 2 and out == "" and "argument --n: must be between 1 and 4,096" in err

@@ -11,6 +11,7 @@ Ctrl-C. ``--debug`` adds the traceback.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 import traceback
@@ -28,7 +29,12 @@ EXIT_INTERRUPTED = 130  # the shell's convention for a program ended by SIGINT (
 def run_cli(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Run one command; every error prints one clear line and returns its exit status instead of a traceback."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        # argparse prints usage, --help and its errors itself: to the streams given here.
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) or a bad argument (2)
+        return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
         parser.print_help(out)
         return 0

@@ -34,7 +34,7 @@ MAX_BATCH_SIZE = 65_536
 MAX_SUBSET = 100_000_000
 MAX_SEED = 2**63 - 1  # torch and numpy both take seeds in [0, 2^63)
 MAX_BETA = 10_000.0
-MAX_LR = 10.0
+MAX_LR = 1e6  # only to keep it finite: a huge rate diverges, and the trainer says so
 MAX_DATASET_SPEC = 4096
 # Folder data sets: scanning stops past this many files unless the caller allows more, so pointing
 # at a home folder by mistake ends in seconds with a message instead of training on stray images.
