@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -105,7 +106,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return status
 
 
-def _periodic_saver(trained: TrainedModel, path: Path, every: int, err: TextIO):
+def _periodic_saver(trained: TrainedModel, path: Path, every: int, err: TextIO) -> Callable[[EpochReport], None]:
     """An epoch callback saving ``trained`` to ``path`` after every ``every``-th epoch."""
 
     def save(report: EpochReport) -> None:
