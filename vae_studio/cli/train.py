@@ -1,18 +1,29 @@
-"""``vae-studio train``: train a model and write one checkpoint file."""
+"""``vae-studio train``: train a model and write one checkpoint file.
+
+Work is never lost and a good file is never silently replaced: ``--out`` is checked writable before
+training, ``--save-every N`` saves atomically every N epochs, Ctrl-C stops between batches, saves
+and exits 130, and a run that trained nothing (or diverged) does not overwrite an existing file.
+"""
 
 from __future__ import annotations
 
 import argparse
 import signal
+from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
-from ..core.checkpoint import save_checkpoint
+import torch
+
+from ..core.checkpoint import check_can_write, save_checkpoint
 from ..core.config import TrainConfig
 from ..core.data import parse_class_list
 from ..core.device import resolve_device
 from ..core.recipe import new_trained_model, training_data
-from ..core.trainer import RunControl, Trainer
-from .progress import ProgressPrinter
+from ..core.trained_model import TrainedModel
+from ..core.trainer import EpochReport, RunControl, Trainer, TrainResult
+from . import EXIT_INTERRUPTED
+from .progress import ProgressPrinter, ScanProgress
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -34,8 +45,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         image_size=args.image_size,
         channels=args.channels,
     )
+    check_can_write(args.out)
+    existed = args.out.exists()
     device = resolve_device(config.device)
-    dataset = training_data(config)
+    dataset = training_data(config, max_files=args.max_files, scan_progress=ScanProgress(err))
     trained = new_trained_model(
         dataset,
         config,
@@ -53,18 +66,67 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"Training {trained.describe()} ({len(dataset.train_images)} train / {len(dataset.test_images)} test "
         f"images, {dataset.image_shape}) on {device}\n"
     )
+    initial = {k: v.clone() for k, v in trained.model.state_dict().items()}
     control = RunControl()
     trainer = Trainer(trained.model.to(device), dataset, config, history=trained.history, control=control, device=device)
     printer = ProgressPrinter(err, config.epochs)
     trainer.on_step(printer.step)
     trainer.on_epoch(printer.epoch)
-    # Ctrl-C stops between batches; what was trained so far is still saved.
-    previous = signal.signal(signal.SIGINT, lambda *_: control.stop())
+    if args.save_every:
+        trainer.on_epoch(_periodic_saver(trained, args.out, args.save_every, err))
+    interrupted = False
+
+    def on_sigint(*_: object) -> None:
+        # The first Ctrl-C stops between batches and what was trained is saved; a second one
+        # (e.g. during the save) interrupts at once.
+        nonlocal interrupted
+        interrupted = True
+        control.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         result = trainer.run()
     finally:
         signal.signal(signal.SIGINT, previous)
-    path = save_checkpoint(trained, args.out)
     err.write(f"{result.message}\n")
+    status = EXIT_INTERRUPTED if interrupted else 1 if result.status == "diverged" else 0
+    if _untouched(trained, initial):
+        kept = f"{args.out} was left as it was" if args.out.exists() else f"{args.out} was not written"
+        err.write(f"error: no training step was kept, so there is nothing to save; {kept}\n")
+        return status or 1
+    target = _save_target(result, args.out, existed and trained.path is None)
+    path = save_checkpoint(trained, target)
+    if target != args.out:
+        err.write(
+            f"warning: the run diverged, so {args.out} was left as it was; the weights from before the "
+            f"divergence are in {target}\n"
+        )
     out.write(f"saved {path}\n")
-    return 1 if result.status == "diverged" else 0
+    return status
+
+
+def _periodic_saver(trained: TrainedModel, path: Path, every: int, err: TextIO) -> Callable[[EpochReport], None]:
+    """An epoch callback saving ``trained`` to ``path`` after every ``every``-th epoch."""
+
+    def save(report: EpochReport) -> None:
+        if report.epoch % every == 0:
+            save_checkpoint(trained, path)
+            trained.unsaved = True  # the run goes on; the final save is still to come
+            err.write(f"saved {path} after epoch {report.epoch}\n")
+
+    return save
+
+
+def _untouched(trained: TrainedModel, initial: dict[str, torch.Tensor]) -> bool:
+    """Whether the model still has its initial weights (stopped before the first step, or diverged
+    before the trainer's first snapshot of good weights)."""
+    return all(torch.equal(v.cpu(), initial[k]) for k, v in trained.model.state_dict().items())
+
+
+def _save_target(result: TrainResult, out: Path, protect: bool) -> Path:
+    """Where to save: ``out``, except that a diverged run does not replace a file that was there
+    before the run (``protect``); it goes beside it as NAME.diverged.vae."""
+    if result.status == "diverged" and protect:
+        return out.with_name(f"{out.stem}.diverged{out.suffix}")
+    return out
