@@ -19,7 +19,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     results = []
     err.write("note: the first comparison on a data set trains its realism classifier; later ones reuse it\n")
     for path in args.checkpoints:
-        trained = _load(path, args.device)
+        trained = load_model(path, args.device)
         # Judged against every training image of its data set, even if it trained on a subset.
         dataset = reference_data(trained.train_config)
         err.write(f"comparing {trained.describe()}\n")

@@ -1,4 +1,9 @@
-"""``vae-studio train``: train a model and write one checkpoint file."""
+"""``vae-studio train``: train a model and write one checkpoint file.
+
+Work is never lost and a good file is never silently replaced: ``--out`` is checked writable before
+training, ``--save-every N`` saves atomically every N epochs, Ctrl-C stops between batches, saves
+and exits 130, and a run that trained nothing (or diverged) does not overwrite an existing file.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,13 @@ import io
 import signal
 import subprocess
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
-from ..core.checkpoint import save_checkpoint
+import torch
+
+from ..core.checkpoint import check_can_write, save_checkpoint
 from ..core.config import TrainConfig
 from ..core.data import parse_class_list
 from ..core.data.cache import memory_mapped
@@ -17,8 +26,10 @@ from ..core.device import resolve_device
 from ..core.distributed import SINGLE_PROCESS, DistContext, init_from_env, launched_by_torchrun, launcher_command
 from ..core.distributed import shutdown as shutdown_distributed
 from ..core.recipe import new_trained_model, training_data
-from ..core.trainer import RunControl, Trainer
-from .progress import ProgressPrinter
+from ..core.trained_model import TrainedModel
+from ..core.trainer import EpochReport, RunControl, Trainer, TrainResult
+from . import EXIT_INTERRUPTED
+from .progress import ProgressPrinter, ScanProgress
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -51,9 +62,9 @@ def _launch(args: argparse.Namespace, err: TextIO) -> int:
         signal.signal(signal.SIGINT, previous)
     saved = args.out.is_file() and args.out.stat().st_mtime >= started
     if interrupted and saved:
-        # torchrun reports the signal with a traceback and a failure code; the run itself ended well.
+        # torchrun reports the signal with a traceback; the workers stopped together and rank 0 saved.
         err.write(f"Stopped by Ctrl-C; every process ended and {args.out} holds what was trained.\n")
-        return 0
+        return EXIT_INTERRUPTED
     if code != 0:
         err.write(f"error: the distributed run failed (torchrun exited with {code}); see the messages above\n")
     return code
@@ -96,7 +107,9 @@ def _train(args: argparse.Namespace, out: TextIO, err: TextIO, device, ctx: Dist
         image_size=args.image_size,
         channels=args.channels,
     )
-    dataset = training_data(config)
+    check_can_write(args.out)
+    existed = args.out.exists()
+    dataset = training_data(config, max_files=args.max_files, scan_progress=ScanProgress(err))
     if args.max_memory is not None and dataset.train_images.nbytes > args.max_memory:
         dataset = memory_mapped(dataset)  # streamed by batch from the cache file instead of memory
     trained = new_trained_model(
@@ -118,6 +131,7 @@ def _train(args: argparse.Namespace, out: TextIO, err: TextIO, device, ctx: Dist
     )
     if ctx.active:
         err.write(f"{ctx.world_size} processes, {config.batch_size // ctx.world_size} images per process a step\n")
+    initial = {k: v.clone() for k, v in trained.model.state_dict().items()}
     control = RunControl()
     trainer = Trainer(
         trained.model.to(device), dataset, config, history=trained.history, control=control, device=device,
@@ -126,13 +140,64 @@ def _train(args: argparse.Namespace, out: TextIO, err: TextIO, device, ctx: Dist
     printer = ProgressPrinter(err, config.epochs)
     trainer.on_step(printer.step)
     trainer.on_epoch(printer.epoch)
-    # Ctrl-C stops between batches; what was trained so far is still saved.
-    previous = signal.signal(signal.SIGINT, lambda *_: control.stop())
+    if args.save_every:
+        trainer.on_epoch(_periodic_saver(trained, args.out, args.save_every, err))
+    interrupted = False
+
+    def on_sigint(*_: object) -> None:
+        # The first Ctrl-C stops between batches and what was trained is saved; a second one
+        # (e.g. during the save) interrupts at once.
+        nonlocal interrupted
+        interrupted = True
+        control.stop()
+        if not ctx.active:  # under torchrun each worker hears one Ctrl-C twice (terminal and launcher)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         result = trainer.run()
     finally:
         signal.signal(signal.SIGINT, previous)
     err.write(f"{result.message}\n")
-    if ctx.is_main:
-        out.write(f"saved {save_checkpoint(trained, args.out)}\n")
-    return 1 if result.status == "diverged" else 0
+    status = EXIT_INTERRUPTED if interrupted else 1 if result.status == "diverged" else 0
+    if not ctx.is_main:
+        return status  # rank 0 alone writes the checkpoint
+    if _untouched(trained, initial):
+        kept = f"{args.out} was left as it was" if args.out.exists() else f"{args.out} was not written"
+        err.write(f"error: no training step was kept, so there is nothing to save; {kept}\n")
+        return status or 1
+    target = _save_target(result, args.out, existed and trained.path is None)
+    path = save_checkpoint(trained, target)
+    if target != args.out:
+        err.write(
+            f"warning: the run diverged, so {args.out} was left as it was; the weights from before the "
+            f"divergence are in {target}\n"
+        )
+    out.write(f"saved {path}\n")
+    return status
+
+
+def _periodic_saver(trained: TrainedModel, path: Path, every: int, err: TextIO) -> Callable[[EpochReport], None]:
+    """An epoch callback saving ``trained`` to ``path`` after every ``every``-th epoch."""
+
+    def save(report: EpochReport) -> None:
+        if report.epoch % every == 0:
+            save_checkpoint(trained, path)
+            trained.unsaved = True  # the run goes on; the final save is still to come
+            err.write(f"saved {path} after epoch {report.epoch}\n")
+
+    return save
+
+
+def _untouched(trained: TrainedModel, initial: dict[str, torch.Tensor]) -> bool:
+    """Whether the model still has its initial weights (stopped before the first step, or diverged
+    before the trainer's first snapshot of good weights)."""
+    return all(torch.equal(v.cpu(), initial[k]) for k, v in trained.model.state_dict().items())
+
+
+def _save_target(result: TrainResult, out: Path, protect: bool) -> Path:
+    """Where to save: ``out``, except that a diverged run does not replace a file that was there
+    before the run (``protect``); it goes beside it as NAME.diverged.vae."""
+    if result.status == "diverged" and protect:
+        return out.with_name(f"{out.stem}.diverged{out.suffix}")
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import torch
 
@@ -14,11 +15,12 @@ from .models import build_model
 from .trained_model import TrainedModel
 
 
-def training_data(config: TrainConfig) -> ImageDataset:
-    """The data set a run trains on: the named set, restricted to ``classes`` and ``train_subset``."""
+def training_data(config: TrainConfig, **load_options: Any) -> ImageDataset:
+    """The data set a run trains on: the named set, restricted to ``classes`` and ``train_subset``.
+    ``load_options`` go to :func:`load_dataset` (e.g. a folder's ``max_files``)."""
     # The data's own seed (shapes generation, folder split) stays at its default: the run's seed
     # changes the initial weights and batch order, never which images are train and which are test.
-    dataset = load_dataset(config.dataset, image_size=config.image_size, channels=config.channels)
+    dataset = load_dataset(config.dataset, image_size=config.image_size, channels=config.channels, **load_options)
     if config.classes:
         dataset = select_classes(dataset, config.classes)
     if config.train_subset:

@@ -9,7 +9,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ..core.app_state import AppState, Event
-from ..core.data import ImageDataset, load_dataset
+from ..core.config import DEFAULT_MAX_FOLDER_FILES
+from ..core.data import ImageDataset, TooManyFilesError, load_dataset
 from .tasks import TaskRunner
 
 
@@ -25,6 +26,14 @@ def folder_spec(folder: str | os.PathLike[str]) -> str:
     return f"{'idx' if holds_idx else 'folder'}:{folder}"
 
 
+def _load_or_refusal(spec: str, max_files: int | None) -> ImageDataset | tuple[str, TooManyFilesError]:
+    """The data set, or (spec, the refusal) for a folder past the file limit, which the window asks about."""
+    try:
+        return load_dataset(spec, max_files=max_files)
+    except TooManyFilesError as exc:
+        return spec, exc
+
+
 class DatasetLoader(QObject):
     """One loader per window: the training panel's chooser and File > Open data folder share it.
 
@@ -34,6 +43,7 @@ class DatasetLoader(QObject):
 
     loading = Signal(str)  # the spec being loaded
     failed = Signal(str)  # a message for the user
+    too_many_files = Signal(str, str)  # the spec of a folder past the file limit, and the message
 
     def __init__(self, state: AppState, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -50,17 +60,22 @@ class DatasetLoader(QObject):
         if current is not None and (dataset is None or dataset.name != current.train_config.dataset):
             self.load(current.train_config.dataset)
 
-    def load(self, spec: str) -> None:
-        """Load ``spec`` (see ``core.data.load_dataset``); a request made while busy replaces any queued one."""
+    def load(self, spec: str, max_files: int | None = DEFAULT_MAX_FOLDER_FILES) -> None:
+        """Load ``spec`` (see ``core.data.load_dataset``); a request made while busy replaces any queued one.
+        A folder with more than ``max_files`` files is not loaded: ``too_many_files`` asks first."""
         if self.runner.busy:
             self._pending = spec
             return
         self.loading.emit(spec)
-        self.runner.start(lambda _context: load_dataset(spec))
+        self.runner.start(lambda _context: _load_or_refusal(spec, max_files))
 
     @Slot(object)
-    def _on_loaded(self, dataset: ImageDataset) -> None:
-        self.state.set_dataset(dataset)
+    def _on_loaded(self, result: ImageDataset | tuple[str, TooManyFilesError]) -> None:
+        if isinstance(result, tuple):
+            spec, refusal = result
+            self.too_many_files.emit(spec, str(refusal))
+        else:
+            self.state.set_dataset(result)
         self._load_pending()
 
     @Slot(str)

@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
 
         self.loader.loading.connect(self._on_loading)
         self.loader.failed.connect(self._on_loader_failed)
+        self.loader.too_many_files.connect(self._ask_to_load_anyway)
         for event, listener in (
             (Event.MODELS, self._on_models),
             (Event.CURRENT_MODEL, self._on_models),
@@ -405,6 +406,13 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         QMessageBox.warning(self, "Could not load the data set", message)
 
+    def _ask_to_load_anyway(self, spec: str, message: str) -> None:
+        self._show_dataset_label()  # the data set still in use
+        self.statusBar().clearMessage()
+        answer = QMessageBox.question(self, "A very large folder", f"{message}\n\nLoad all of its files anyway?")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.loader.load(spec, max_files=None)
+
     def _on_progress(self) -> None:
         """Show progress (about ten times a second while a model trains) without repainting or relayouting at once."""
         progress = self.state.progress
@@ -452,6 +460,10 @@ class MainWindow(QMainWindow):
                 trained = load_checkpoint(path)
         except VaeStudioError as exc:
             QMessageBox.warning(self, "Could not open the checkpoint", str(exc))
+            return None
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong, the user hears of it rather than nothing
+            message = f"Cannot open {path}: {type(exc).__name__}: {exc}"
+            QMessageBox.warning(self, "Could not open the checkpoint", message)
             return None
         remember_checkpoint_folder(path)
         self.state.add_model(trained, make_current=not self.state.training)
@@ -634,5 +646,5 @@ class MainWindow(QMainWindow):
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve()
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11-3.12)
         return False

@@ -52,19 +52,28 @@ def folder_signature(folder: Path) -> tuple[int, int, int]:
 
 
 def cached_image_folder(
-    path: Path, image_size: int, channels: int, seed: int, cache_dir: Path | None = None
+    path: Path,
+    image_size: int,
+    channels: int,
+    seed: int,
+    cache_dir: Path | None = None,
+    max_files: int | None = None,
+    scan_progress: Callable[[int], None] | None = None,
 ) -> ImageDataset:
     """:func:`load_image_folder`, memory-mapped from the cache after the first load of a large folder."""
     folder = Path(path).expanduser()
 
     def load() -> ImageDataset:
-        return load_image_folder(folder, image_size=image_size, channels=channels, seed=seed)
+        return load_image_folder(
+            folder, image_size=image_size, channels=channels, seed=seed, max_files=max_files,
+            scan_progress=scan_progress,
+        )
 
     if not folder.is_dir():
         return load()  # it explains what is wrong with the path
     count, size, latest = folder_signature(folder)
-    if count < CACHE_MIN_FILES:
-        return load()
+    if count < CACHE_MIN_FILES or (max_files is not None and count > max_files):
+        return load()  # small enough to decode at once, or too large: the loader says so
     return cached(["folder", str(folder.resolve()), count, size, latest, image_size, channels, seed], load, cache_dir)
 
 
