@@ -241,7 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="image folder with list_attr_celeba.txt (default: the folder the model was trained on)")
     p.add_argument("--strengths", type=_float_list, default="0,0.5,1,1.5",
                    help="multiples of the direction, one column each (0: the plain reconstruction)")
-    p.add_argument("--n", type=_bounded_int(1, MAX_SAMPLES), default=6, help="images without the attribute, one row each")
+    p.add_argument("--n", type=_bounded_int(1, MAX_SAMPLES), default=6,
+                   help="images without the attribute, one row each")
     p.add_argument("--max-images", type=_bounded_int(1, MAX_POINTS), default=2000,
                    help="images the mean codes are taken over")
     p.add_argument("--scale", type=_bounded_int(1, 16), default=2, help="pixels per image pixel in the strip")
