@@ -93,17 +93,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = checkpoint_parser("encode", "write the posterior mean (and log variance) of each image as CSV")
     p.add_argument("--split", choices=("train", "test"), default="test")
     p.add_argument("--out", type=Path, required=True)
-    p = sub.add_parser("compare", help="continuity and completeness of each model's latent space (AE versus VAE)")
-    p.add_argument("checkpoints", type=Path, nargs="+")
-    p.add_argument("--device", choices=DEVICE_CHOICES, default="cpu")
-    p.add_argument("--points", type=int, default=500, help="test images whose codes continuity is measured around")
-    p.add_argument("--samples", type=int, default=200, help="prior samples judged for completeness")
-    p.add_argument("--grid", type=int, default=10,
+    p = sub.add_parser(
+        "compare",
+        help="continuity and completeness of each model's latent space (AE versus VAE)",
+        description="Score the given checkpoints, or with --train train an AE and a VAE alike with the app's "
+        "AE-vs-VAE defaults and score both. Sizes left out are the app's defaults.",
+    )
+    p.add_argument("checkpoints", type=Path, nargs="*")
+    p.add_argument("--train", action="store_true",
+                   help="train the AE/VAE pair as the app's AE-vs-VAE panel does, instead of reading checkpoints")
+    p.add_argument("--dataset", default=None, help=f"with --train: {', '.join(DATASET_CHOICES)}, idx:PATH or folder:PATH")
+    p.add_argument("--latent-dim", type=int, default=None, help="with --train: latent size of both models")
+    p.add_argument("--arch", choices=ARCHS, default=None, help="with --train: the architecture both models share")
+    p.add_argument("--epochs", type=int, default=None, help="with --train: training passes for each model")
+    p.add_argument("--subset", type=int, default=None, help="with --train: train both on this many random images")
+    p.add_argument("--device", choices=DEVICE_CHOICES, default=None,
+                   help="default: cpu for checkpoints; with --train auto, as the app")
+    p.add_argument("--points", type=int, default=None, help="test images whose codes continuity is measured around")
+    p.add_argument("--samples", type=int, default=None, help="prior samples judged for completeness")
+    p.add_argument("--grid", type=int, default=None,
                    help="side of the grid over the region the codes occupy (the middle 98%% on each axis)")
     p.add_argument("--threshold", type=float, default=None,
                    help="a fixed classifier confidence from which a decoding counts as real (default: calibrated per "
                         "model, the level 95%% of its reconstructions of test images reach, at least 50%%; the "
                         f"figures at a fixed {FIXED_REALISM_THRESHOLD:.0%}% are shown too)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", action="store_true", help="print a JSON list, one object per checkpoint in order")
+    p.add_argument("--seed", type=int, default=None, help="seed of the sampling (with --train: also of the training)")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per model in order (AE first)")
     return parser

@@ -30,26 +30,22 @@ can run it on a worker thread, passing ``progress(done, total)`` and ``should_st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
-from .batch_progress import ProgressCallback, Stopped, StopCheck, checkpoint
+from .batch_progress import ProgressCallback, StopCheck, checkpoint
 from .batches import to_float
-from .config import ModelConfig, TrainConfig
+from .config import TrainConfig
 from .data import ImageDataset
-from .device import resolve_device
-from .errors import ConfigError, VaeStudioError
-from .history import History
+from .errors import VaeStudioError
 from .interpolation import pixel_distance
 from .latent import ViewPlane, decode, encode, grid_points, sample_prior
-from .models import AE, build_model
+from .models import AE
 from .realism import RealismClassifier, classify, realism_classifier
 from .recipe import training_data
 from .trained_model import TrainedModel
-from .trainer import RunControl, StepReport, Trainer
 from .vocabulary import FIXED_REALISM_THRESHOLD
 
 DEFAULT_THRESHOLD = FIXED_REALISM_THRESHOLD
@@ -476,10 +472,10 @@ def compare_model(
     superset of the first ones: the 5th percentile and a PCA plane need more points to be
     steady). ``classifier``: default the data set's cached :func:`realism_classifier` if it is
     labelled, else none. ``threshold``: None for the calibrated bar (see :func:`completeness`), or
-    a fixed one. ``progress`` restarts for each stage: classifier training (first use only),
-    continuity, completeness."""
+    a fixed one. ``progress(done, total)`` runs once over continuity and completeness, as halves of
+    the work (classifier training, on first use only, does not report)."""
     if classifier is None and dataset.labelled:
-        classifier = realism_classifier(dataset, progress=progress, should_stop=should_stop)
+        classifier = realism_classifier(dataset, should_stop=should_stop)
     images, labels = dataset.test_images, dataset.test_labels
     if len(images) == 0:
         raise VaeStudioError(f"The data set {dataset.name!r} has no test images to compare models on.")
@@ -491,9 +487,17 @@ def compare_model(
     mu_all = encode(model, images[pick_t], picked_labels).mu
     # The continuity points: the first ``points`` of the same random order.
     first = np.searchsorted(pick_all, np.sort(order[:points]))
+
+    def half(offset: int) -> ProgressCallback | None:
+        def report(done: int, total: int) -> None:
+            assert progress is not None
+            progress(offset * total + done, 2 * total)
+
+        return None if progress is None else report
+
     cont = continuity(
         model, mu_all[first], None if picked_labels is None else picked_labels[first], step=step, seed=seed,
-        progress=progress, should_stop=should_stop,
+        progress=half(0), should_stop=should_stop,
     )  # fmt: skip
     comp = completeness(
         model,
@@ -505,67 +509,7 @@ def compare_model(
         prior_samples=prior_samples,
         grid_size=grid_size,
         seed=seed,
-        progress=progress,
+        progress=half(1),
         should_stop=should_stop,
     )
     return ModelComparison(trained.name, trained.config.kind, cont, comp)
-
-
-def _same_training(a: TrainConfig, b: TrainConfig) -> bool:
-    """Equal apart from the device, which does not change what is learnt."""
-    return replace(a, device=b.device) == b
-
-
-def train_pair(
-    dataset: ImageDataset,
-    train_config: TrainConfig,
-    model_config: ModelConfig,
-    *,
-    existing: Sequence[TrainedModel] = (),
-    device: torch.device | None = None,
-    progress: ProgressCallback | None = None,
-    should_stop: StopCheck | None = None,
-) -> tuple[TrainedModel, TrainedModel]:
-    """An AE and a VAE that differ only in the KL term: ``model_config`` with kind "ae" and "vae",
-    both trained with ``train_config`` (same data, seed and initial weights) on ``dataset``.
-
-    A model in ``existing`` whose model config and training config (the device aside) match is
-    reused as it is; the others are trained now. ``progress(done, total)`` counts training steps.
-    """
-    if model_config.conditional:
-        raise ConfigError("A conditional VAE has no plain-autoencoder counterpart; compare an AE with a VAE.")
-    device = device or resolve_device(train_config.device)
-    configs = {kind: replace(model_config, kind=kind) for kind in ("ae", "vae")}
-    found = {
-        kind: next((m for m in existing if m.config == cfg and _same_training(m.train_config, train_config)), None)
-        for kind, cfg in configs.items()
-    }
-    steps_per_model = train_config.epochs * -(-len(dataset.train_images) // train_config.batch_size)
-    total = steps_per_model * sum(m is None for m in found.values())
-    done = 0
-    pair: dict[str, TrainedModel] = {}
-    for kind, cfg in configs.items():
-        reused = found[kind]
-        if reused is not None:
-            pair[kind] = reused
-            continue
-        model = build_model(cfg, seed=train_config.seed).to(device)
-        trained = TrainedModel(model, train_config, dataset.class_names, History(), f"{kind.upper()} (for comparison)")
-        control = RunControl()
-        trainer = Trainer(model, dataset, train_config, history=trained.history, control=control, device=device)
-
-        def on_step(report: StepReport, offset: int = done) -> None:
-            if progress is not None:
-                progress(offset + report.step, total)
-            if should_stop is not None and should_stop():
-                control.stop()
-
-        trainer.on_step(on_step)
-        result = trainer.run()
-        if result.status == "stopped":
-            raise Stopped()
-        if result.status == "diverged":
-            raise VaeStudioError(f"Training the {kind.upper()} failed. {result.message}")
-        done += result.steps
-        pair[kind] = trained
-    return pair["ae"], pair["vae"]
