@@ -39,8 +39,8 @@ def _check(args: argparse.Namespace) -> PairSettings:
     settings = replace(
         PairSettings(), **{field: getattr(args, flag) for flag, field in PAIR_FLAGS.items() if getattr(args, flag) is not None}
     )
-    if settings.compare_points < 2 or settings.prior_samples < 1 or settings.grid_size < 2:
-        raise ConfigError("--points and --grid must be at least 2 and --samples at least 1")
+    if settings.compare_points < 2 or settings.prior_samples < 1 or settings.grid_size == 1 or settings.grid_size < 0:
+        raise ConfigError("--points must be at least 2, --samples at least 1 and --grid 0 (no grid) or at least 2")
     if settings.threshold is not None and not 0 < settings.threshold <= 1:
         raise ConfigError(f"--threshold must be a probability in (0, 1]; got {settings.threshold}")
     if settings.latent_dim < 1 or settings.epochs < 1 or (settings.train_subset is not None and settings.train_subset < 1):
@@ -99,6 +99,11 @@ def _train_pair(settings: PairSettings, err: TextIO) -> list[dict[str, object]]:
     return [{"settings": {f.name: getattr(settings, f.name) for f in fields(settings)}, **s} for s in result.summaries()]
 
 
+def _share(value: object) -> str:
+    """A share as a percentage, or "not scored" (no grid was asked for)."""
+    return "not scored" if value is None else f"{value:.1%}"
+
+
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     settings = _check(args)
     err.write("note: the first comparison on a data set trains its realism classifier; later ones reuse it\n")
@@ -112,10 +117,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         else:
             bar = "calibrated" if settings.threshold is None else "fixed"
             complete = (
-                f"{r['completeness']:8.1%}  (prior {r['completeness_prior']:.1%}, grid {r['completeness_grid']:.1%})"
+                f"{r['completeness']:8.1%}  (prior {r['completeness_prior']:.1%}, grid {_share(r['completeness_grid'])})"
                 f"  bar {r['threshold']:.0%} ({bar})\n"
                 f"                {r['completeness_fixed']:8.1%}  (prior {r['completeness_prior_fixed']:.1%}, "
-                f"grid {r['completeness_grid_fixed']:.1%})  bar {r['fixed_threshold']:.0%} "
+                f"grid {_share(r['completeness_grid_fixed'])})  bar {r['fixed_threshold']:.0%} "
                 "(fixed: also asks for sharpness)\n"
             )
         recon = r["nearest_distance_reconstructions"]

@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--points", type=int, default=None, help="test images whose codes continuity is measured around")
     p.add_argument("--samples", type=int, default=None, help="prior samples judged for completeness")
     p.add_argument("--grid", type=int, default=None,
-                   help="side of the grid over the region the codes occupy (the middle 98%% on each axis)")
+                   help="side of the grid over the region the codes occupy (the middle 98%% on each axis); "
+                        "0: prior samples only")
     p.add_argument("--threshold", type=float, default=None,
                    help="a fixed classifier confidence from which a decoding counts as real (default: calibrated per "
                         "model, the level 95%% of its reconstructions of test images reach, at least 50%%; the "

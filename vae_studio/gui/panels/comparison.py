@@ -569,7 +569,7 @@ class ComparisonPanel(QWidget):
             shares = complete.shares(threshold)
             values = [
                 f"{comparison.continuity.score:.3f}",
-                *(["—"] * 3 if shares is None else [f"{share:.0%}" for share in shares]),
+                *(["—"] * 3 if shares is None else [f"{share:.0%}" if np.isfinite(share) else "—" for share in shares]),
                 f"{complete.nearest_distance.mean():.2f}",
             ]
             for row, text in enumerate(values):
