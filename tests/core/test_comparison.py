@@ -304,23 +304,13 @@ def test_cli_compare_json(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "--grid" in err.getvalue()
 
 
-@pytest.fixture
-def quick_classifier(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The realism classifier trained in seconds, into a private cache."""
-    monkeypatch.setenv("VAE_STUDIO_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(realism, "_memory", {})
-    monkeypatch.setattr(realism, "MAX_TRAIN_IMAGES", 1000)
-    monkeypatch.setattr(realism, "EPOCHS", 1)
-    monkeypatch.setattr(realism, "MIN_STEPS", 20)
-
-
 SMALL = PairSettings(
     latent_dim=3, epochs=1, train_subset=300, device="cpu", compare_points=40, prior_samples=20, grid_size=3,
     map_points=100, manifold_tiles=3, samples_shown=4, path_steps=5, path_classes=(3, 7),
 )
 
 
-def test_experiment_trains_scores_and_pictures_the_pair(quick_classifier) -> None:
+def test_experiment_trains_scores_and_pictures_the_pair(quick_realism_classifier) -> None:
     reports: list[tuple[str, float, float]] = []
     result = run_experiment(SMALL, progress=lambda *report: reports.append(report))
     ae, vae = result.ae, result.vae
@@ -371,7 +361,7 @@ def test_experiment_trains_scores_and_pictures_the_pair(quick_classifier) -> Non
         run_experiment(replace(SMALL, seed=5), should_stop=lambda: True)
 
 
-def test_cli_compare_train_prints_the_experiments_scores(quick_classifier) -> None:
+def test_cli_compare_train_prints_the_experiments_scores(quick_realism_classifier) -> None:
     options = ["--latent-dim", "3", "--epochs", "1", "--subset", "300", "--device", "cpu"]
     sizes = ["--points", "40", "--samples", "20", "--grid", "3"]
     out, err = io.StringIO(), io.StringIO()

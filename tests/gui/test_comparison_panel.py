@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from vae_studio.core import realism
 from vae_studio.core.ae_vs_vae import DEFAULT_LATENT_DIM, PairSettings
 from vae_studio.core.app_state import AppState, Event
 from vae_studio.core.data import ImageDataset
@@ -20,13 +19,8 @@ RUN_TIMEOUT_MS = 120_000
 
 
 @pytest.fixture
-def small_work(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+def small_work(quick_realism_classifier, monkeypatch: pytest.MonkeyPatch) -> None:
     """A realism classifier trained in a second (private cache) and a few hundred decodings per model."""
-    monkeypatch.setenv("VAE_STUDIO_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(realism, "_memory", {})
-    monkeypatch.setattr(realism, "MAX_TRAIN_IMAGES", 500)
-    monkeypatch.setattr(realism, "EPOCHS", 1)
-    monkeypatch.setattr(realism, "MIN_STEPS", 10)
     small = PairSettings(
         map_points=200, manifold_tiles=5, compare_points=60, prior_samples=30, grid_size=4, samples_shown=6,
         path_steps=7,

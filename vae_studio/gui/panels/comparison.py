@@ -66,17 +66,19 @@ PRIOR_CIRCLES = (1.0, 2.0)  # radii of the prior N(0, I) drawn on the maps
 AE_COLOUR = (230, 159, 0)  # Okabe & Ito orange and blue: distinct for colour-blind eyes
 VAE_COLOUR = (0, 114, 178)
 PATH_COLOUR = (213, 94, 0)
+PRIOR_COLOUR = (255, 255, 255)  # the maps' background is black
 
 LOOK = (
     "<b>What to look at:</b> the dashed circles are the prior N(0, I), where new samples come from. "
-    "The VAE's codes fill them, so its prior samples decode to digits; the AE's codes lie elsewhere, so "
-    "its prior samples decode to smudges, and its straight path between two class means crosses "
-    "garbage where the VAE's morphs from one class into the other."
+    "The VAE's codes fill them, so its prior samples mostly decode to digits; the AE's codes spread on a "
+    "scale of their own, so its prior samples decode to smudges. The straight path between two class "
+    "means shows how each decoder fills the space between classes (red frames: the classifier is unsure)."
 )
 CLOSE = (
-    f"At latent size {CLOSE_LATENT_DIM} the two come out close: with two dimensions the AE has no room to leave "
-    "gaps, and its codes still cover the prior's circles, so its prior samples decode to digits nearly as "
-    f"often as the VAE's. The difference shows with more dimensions, e.g. {DEFAULT_LATENT_DIM}."
+    f"At latent size {CLOSE_LATENT_DIM} the two come out close, and either may score higher from one seed to the "
+    "next: with only two dimensions the AE has no room to leave gaps, so its codes stay around the prior's "
+    f"circles and many of its prior samples decode to digits too. The difference shows with more dimensions, "
+    f"e.g. {DEFAULT_LATENT_DIM}."
 )
 EXPLANATION = """
 <p><b>Continuity</b>: how much the decoded picture changes for a small step in latent space around
@@ -191,6 +193,7 @@ class ComparisonPanel(QWidget):
         self.thresholdSpin.setSingleStep(0.05)
         self.thresholdSpin.setSpecialValueText("per model")
         self.thresholdSpin.setValue(PER_MODEL)
+        self.thresholdSpin.setMinimumWidth(self.fontMetrics().horizontalAdvance("per model") + 40)
         self.thresholdSpin.setToolTip(
             "A decoding counts as real when the classifier gives one class at least this probability; "
             "per model: the level 95% of that model's reconstructions of real test images reach "
@@ -271,7 +274,8 @@ class ComparisonPanel(QWidget):
         """The prior's circles and the class-mean path, drawn above the points."""
         circles = []
         for radius in PRIOR_CIRCLES:
-            circle = pg.PlotCurveItem(pen=pg.mkPen((40, 40, 40), width=2 if radius == 1 else 1, style=Qt.PenStyle.DashLine))
+            pen = pg.mkPen(PRIOR_COLOUR, width=2 if radius == 1 else 1, style=Qt.PenStyle.DashLine)
+            circle = pg.PlotCurveItem(pen=pen)
             plot.addItem(circle)
             circles.append(circle)
         path = pg.PlotDataItem(
