@@ -18,7 +18,9 @@ from vae_studio.core.batch_progress import Stopped
 from vae_studio.core.batches import to_float
 from vae_studio.cli import run_cli
 from vae_studio.core.ae_vs_vae import PairSettings, run_experiment, train_pair
-from vae_studio.core.comparison import compare_model, completeness, continuity, reference_data
+from vae_studio.core.comparison import compare_model, reference_data
+from vae_studio.core.completeness import completeness
+from vae_studio.core.continuity import continuity
 from vae_studio.core.config import ModelConfig, TrainConfig
 from vae_studio.core.data import ImageDataset
 from vae_studio.core.errors import ConfigError, DataError

@@ -33,7 +33,8 @@ import numpy as np
 import torch
 
 from .batch_progress import ProgressCallback, Stopped, StopCheck
-from .comparison import ModelComparison, compare_model, default_plane, reference_data
+from .comparison import ModelComparison, compare_model, reference_data
+from .completeness import default_plane
 from .config import ModelConfig, TrainConfig
 from .data import ImageDataset
 from .device import resolve_device

@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 from ...core.ae_vs_vae import CLOSE_LATENT_DIM, DEFAULT_LATENT_DIM, PairResult, PairSettings, run_experiment
 from ...core.app_state import AppState, Event
 from ...core.batch_progress import Stopped
-from ...core.comparison import DEFAULT_THRESHOLD, Completeness
+from ...core.completeness import DEFAULT_THRESHOLD, Completeness
 from ...core.config import MAX_LATENT_DIM
 from ...core.errors import VaeStudioError
 from ...core.recipe import model_config_for
