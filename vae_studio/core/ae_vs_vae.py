@@ -41,7 +41,7 @@ from .device import resolve_device
 from .errors import ConfigError, VaeStudioError
 from .history import History
 from .interpolation import class_mean
-from .latent import decode, encode, lerp, manifold, tile
+from .latent import ViewPlane, decode, encode, lerp, manifold, tile
 from .models import build_model
 from .realism import RealismClassifier, classify, realism_classifier
 from .recipe import model_config_for, training_data
@@ -273,6 +273,44 @@ def _judge(classifier: RealismClassifier | None, images: np.ndarray) -> np.ndarr
     return None if classifier is None else classify(classifier, images)[1]
 
 
+def _picture(
+    trained: TrainedModel,
+    new: bool,
+    comparison: ModelComparison,
+    plane: ViewPlane,
+    xy: np.ndarray,
+    path_codes: np.ndarray,
+    square: tuple[float, float, float],
+    classifier: RealismClassifier | None,
+    settings: PairSettings,
+) -> ModelPicture:
+    """What shows why one model scores as it does: its manifold over the shared ``square``, its first
+    judged prior samples and its class-mean path decoded."""
+    x0, y0, side = square
+    step = side / settings.manifold_tiles
+    # Tile centres inset by half a tile, so the tiles exactly cover the square.
+    x_range = (x0 + step / 2, x0 + side - step / 2)
+    y_range = (y0 + step / 2, y0 + side - step / 2)
+    complete = comparison.completeness
+    samples = complete.images[complete.from_prior][: settings.samples_shown]
+    confidence = None if complete.confidence is None else complete.confidence[complete.from_prior]
+    path = decode(trained.model, path_codes)
+    return ModelPicture(
+        trained=trained,
+        new=new,
+        comparison=comparison,
+        xy=xy,
+        plane_labels=(plane.x_label, plane.y_label),
+        prior_centre=plane.to_plane(np.zeros(settings.latent_dim)),
+        manifold=tile(manifold(trained.model, plane, x_range, y_range, settings.manifold_tiles)),
+        samples=samples,
+        sample_confidence=None if confidence is None else confidence[: settings.samples_shown],
+        path=path,
+        path_xy=plane.to_plane(path_codes),
+        path_confidence=_judge(classifier, path),
+    )
+
+
 def run_experiment(
     settings: PairSettings = PairSettings(),
     *,
@@ -325,33 +363,11 @@ def run_experiment(
         plane.to_plane(np.zeros(settings.latent_dim)) + PRIOR_RADIUS * np.array([[-1, -1], [1, 1]])
         for _, _, plane, _, _ in scored
     ]
-    x0, y0, side = _square([xy for *_, xy, _ in scored] + circles)
-    step = side / settings.manifold_tiles
-    # Tile centres inset by half a tile, so the tiles exactly cover the square.
-    x_range = (x0 + step / 2, x0 + side - step / 2)
-    y_range = (y0 + step / 2, y0 + side - step / 2)
+    square = _square([xy for *_, xy, _ in scored] + circles)
     pictures = []
     for trained, comparison, plane, xy, path_codes in scored:
         if should_stop is not None and should_stop():
             raise Stopped()
-        complete = comparison.completeness
-        samples = complete.images[complete.from_prior][: settings.samples_shown]
-        confidence = None if complete.confidence is None else complete.confidence[complete.from_prior]
-        path = decode(trained.model, path_codes)
-        pictures.append(
-            ModelPicture(
-                trained=trained,
-                new=all(trained is not m for m in existing),
-                comparison=comparison,
-                xy=xy,
-                plane_labels=(plane.x_label, plane.y_label),
-                prior_centre=plane.to_plane(np.zeros(settings.latent_dim)),
-                manifold=tile(manifold(trained.model, plane, x_range, y_range, settings.manifold_tiles)),
-                samples=samples,
-                sample_confidence=None if confidence is None else confidence[: settings.samples_shown],
-                path=path,
-                path_xy=plane.to_plane(path_codes),
-                path_confidence=_judge(classifier, path),
-            )
-        )
-    return PairResult(settings, pictures[0], pictures[1], labels, (x0, y0, side), names, time.perf_counter() - start)
+        new = all(trained is not m for m in existing)
+        pictures.append(_picture(trained, new, comparison, plane, xy, path_codes, square, classifier, settings))
+    return PairResult(settings, pictures[0], pictures[1], labels, square, names, time.perf_counter() - start)

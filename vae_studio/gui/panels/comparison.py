@@ -187,19 +187,7 @@ class ComparisonPanel(QWidget):
         self.seedSpin.setRange(0, 2**31 - 1)
         self.seedSpin.setValue(DEFAULTS.seed)
         self.seedSpin.setToolTip("Both models start from this seed: the same initial weights and batch order")
-        self.thresholdSpin = QDoubleSpinBox(objectName="thresholdSpin")
-        self.thresholdSpin.setRange(PER_MODEL, 0.999)
-        self.thresholdSpin.setDecimals(2)
-        self.thresholdSpin.setSingleStep(0.05)
-        self.thresholdSpin.setSpecialValueText("per model")
-        self.thresholdSpin.setValue(PER_MODEL)
-        self.thresholdSpin.setMinimumWidth(self.fontMetrics().horizontalAdvance("per model") + 40)
-        self.thresholdSpin.setToolTip(
-            "A decoding counts as real when the classifier gives one class at least this probability; "
-            "per model: the level 95% of that model's reconstructions of real test images reach "
-            f"(at least 50%). {DEFAULT_THRESHOLD:.0%} also asks for sharp pictures"
-        )
-        self.thresholdSpin.valueChanged.connect(self._show_scores)
+        self.thresholdSpin = self._threshold_spin()
 
         style = self.style()
         self.compareButton = QPushButton(
@@ -232,6 +220,22 @@ class ComparisonPanel(QWidget):
         grid.setColumnStretch(column + 2, 1)
         grid.addWidget(self.statusLabel, 1, 0, 1, column + 3)
         return box
+
+    def _threshold_spin(self) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox(objectName="thresholdSpin")
+        spin.setRange(PER_MODEL, 0.999)
+        spin.setDecimals(2)
+        spin.setSingleStep(0.05)
+        spin.setSpecialValueText("per model")
+        spin.setValue(PER_MODEL)
+        spin.setMinimumWidth(self.fontMetrics().horizontalAdvance("per model") + 40)
+        spin.setToolTip(
+            "A decoding counts as real when the classifier gives one class at least this probability; "
+            "per model: the level 95% of that model's reconstructions of real test images reach "
+            f"(at least 50%). {DEFAULT_THRESHOLD:.0%} also asks for sharp pictures"
+        )
+        spin.valueChanged.connect(self._show_scores)
+        return spin
 
     def _build_sentences(self) -> QWidget:
         self.lookLabel = QLabel(LOOK, objectName="lookLabel")
@@ -295,6 +299,22 @@ class ComparisonPanel(QWidget):
         maps_layout.addWidget(self.aeMap)
         maps_layout.addWidget(self.vaeMap)
 
+        pictures = QWidget()
+        pictures_layout = QVBoxLayout(pictures)
+        pictures_layout.setContentsMargins(4, 0, 0, 0)
+        for widget in self._build_strips():
+            pictures_layout.addWidget(widget)
+        pictures_layout.addWidget(self._build_tabs(), 1)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, objectName="comparisonSplitter")
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(maps)
+        splitter.addWidget(pictures)
+        splitter.setSizes([1000, 1000])
+        return splitter
+
+    def _build_strips(self) -> tuple[QWidget, ...]:
+        """Titles and views of the decoded prior samples and the class-mean path."""
         self.samplesView = ImageGridView(
             "Decoded prior samples of each model appear here.", natural_scale=THUMBNAIL_SCALE, height_for_width=True
         )
@@ -308,28 +328,35 @@ class ComparisonPanel(QWidget):
         self.pathView.setToolTip("A straight line between the means of two classes' codes, decoded at even steps")
         self.samplesTitle = QLabel("<b>Samples of the prior, decoded</b>", objectName="samplesTitle")
         self.pathTitle = QLabel("<b>A straight path between two class means, decoded</b>", objectName="pathTitle")
+        return self.samplesTitle, self.samplesView, self.pathTitle, self.pathView
 
-        self.scoresTable = QTableWidget(5, 2, objectName="scoresTable")
-        self.scoresTable.setHorizontalHeaderLabels(["AE", "VAE"])
-        self.scoresTable.setVerticalHeaderLabels(
+    def _scores_table(self) -> QTableWidget:
+        table = QTableWidget(5, 2, objectName="scoresTable")
+        table.setHorizontalHeaderLabels(["AE", "VAE"])
+        table.setVerticalHeaderLabels(
             ["Continuity ↓", "Completeness ↑", "  prior samples", "  grid points", "Nearest real image ↓"]
         )
-        self.scoresTable.verticalHeaderItem(0).setToolTip(
+        table.verticalHeaderItem(0).setToolTip(
             "RMS pixel change per unit step (in units of the codes' spread); lower is smoother"
         )
-        self.scoresTable.verticalHeaderItem(4).setToolTip("Mean pixel distance of a decoding to its nearest training image")
-        self.scoresTable.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.scoresTable.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.scoresTable.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        rows = self.scoresTable.verticalHeader()
+        table.verticalHeaderItem(4).setToolTip("Mean pixel distance of a decoding to its nearest training image")
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        rows = table.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows.setDefaultSectionSize(self.fontMetrics().height() + 6)
-        self.scoresTable.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scoresTable.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scoresTable.setFixedHeight(
-            self.scoresTable.horizontalHeader().sizeHint().height() + 5 * rows.defaultSectionSize()
-            + 2 * self.scoresTable.frameWidth()
+        table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        table.setFixedHeight(
+            table.horizontalHeader().sizeHint().height() + 5 * rows.defaultSectionSize()
+            + 2 * table.frameWidth()
         )  # fmt: skip
+        return table
+
+    def _build_tabs(self) -> QTabWidget:
+        """The scores, the spread of continuity, the least real decodings and how it is all measured."""
+        self.scoresTable = self._scores_table()
         self.noteLabel = QLabel(objectName="noteLabel")
         self.noteLabel.setWordWrap(True)
         self.noteLabel.setStyleSheet("color: gray;")
@@ -373,22 +400,7 @@ class ComparisonPanel(QWidget):
         self.resultTabs.addTab(self.histogramPlot, "Continuity per point")
         self.resultTabs.addTab(self.worstView, "Least real")
         self.resultTabs.addTab(explanation, "How it is measured")
-
-        pictures = QWidget()
-        pictures_layout = QVBoxLayout(pictures)
-        pictures_layout.setContentsMargins(4, 0, 0, 0)
-        pictures_layout.addWidget(self.samplesTitle)
-        pictures_layout.addWidget(self.samplesView)
-        pictures_layout.addWidget(self.pathTitle)
-        pictures_layout.addWidget(self.pathView)
-        pictures_layout.addWidget(self.resultTabs, 1)
-
-        splitter = QSplitter(Qt.Orientation.Horizontal, objectName="comparisonSplitter")
-        splitter.setChildrenCollapsible(False)
-        splitter.addWidget(maps)
-        splitter.addWidget(pictures)
-        splitter.setSizes([1000, 1000])
-        return splitter
+        return self.resultTabs
 
     # -- public ------------------------------------------------------------------------
     def shutdown(self) -> None:
