@@ -17,7 +17,7 @@ from vae_studio.core import realism
 from vae_studio.core.batch_progress import Stopped
 from vae_studio.core.batches import to_float
 from vae_studio.cli import run_cli
-from vae_studio.core.ae_vs_vae import PairSettings, run_experiment, train_pair
+from vae_studio.core.ae_vs_vae import PairSettings, PairStopped, run_experiment, train_pair
 from vae_studio.core.comparison import compare_model, reference_data
 from vae_studio.core.completeness import completeness
 from vae_studio.core.continuity import continuity
@@ -359,8 +359,20 @@ def test_experiment_trains_scores_and_pictures_the_pair(quick_realism_classifier
     reused = run_experiment(SMALL, existing=[vae.trained, ae.trained])
     assert reused.ae.trained is ae.trained and not reused.ae.new and not reused.vae.new
     assert reused.summaries() == result.summaries()
-    with pytest.raises(Stopped):
+    with pytest.raises(Stopped) as stopped:
         run_experiment(replace(SMALL, seed=5), should_stop=lambda: True)
+    assert not isinstance(stopped.value, PairStopped)  # stopped while training: nothing to keep
+    # Stopped while scoring: the trained pair comes with the stop, and a new run reuses it.
+    stages: list[str] = []
+    with pytest.raises(PairStopped) as kept:
+        run_experiment(
+            replace(SMALL, seed=6), progress=lambda stage, *_: stages.append(stage),
+            should_stop=lambda: "scoring the AE" in stages,
+        )  # fmt: skip
+    assert (kept.value.ae.config.kind, kept.value.vae.config.kind) == ("ae", "vae")
+    assert kept.value.vae.history.epochs == 1
+    again = run_experiment(replace(SMALL, seed=6), existing=[kept.value.ae, kept.value.vae])
+    assert again.ae.trained is kept.value.ae and again.vae.trained is kept.value.vae
 
 
 def test_cli_compare_train_prints_the_experiments_scores(quick_realism_classifier) -> None:

@@ -146,7 +146,7 @@ def test_stop_ends_the_run_without_adding_models(qtbot, panel: ComparisonPanel, 
     panel.stopButton.click()
     assert panel.statusLabel.text() == "Stopping…" and not panel.stopButton.isEnabled()
     qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
-    assert panel.statusLabel.text().startswith("Stopped") and panel.result is None
+    assert panel.statusLabel.text().startswith("Stopped while training") and panel.result is None
     assert len(state.models) == 1 and state.progress is None
     assert panel.compareButton.isEnabled()
 
@@ -184,3 +184,16 @@ def test_defaults_are_the_lessons(qtbot, state: AppState) -> None:
         assert defaults.latent_dim == DEFAULT_LATENT_DIM > 2 and not panel.switchButton.isVisibleTo(panel)
     finally:
         panel.shutdown()
+
+
+def test_stop_while_scoring_keeps_the_trained_pair(qtbot, panel: ComparisonPanel, state: AppState) -> None:
+    panel.compareButton.click()
+    qtbot.waitUntil(lambda: state.progress is not None and "scoring" in state.progress[1], timeout=RUN_TIMEOUT_MS)
+    panel.stopButton.click()
+    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.statusLabel.text().startswith("Stopped while scoring") and panel.result is None
+    ae, vae = state.models[1:]
+    assert (ae.config.kind, vae.config.kind) == ("ae", "vae") and "(comparison)" in vae.name
+    panel.compareButton.click()  # scores the kept pair without training it again
+    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.result.ae.trained is ae and panel.result.vae.trained is vae and len(state.models) == 3

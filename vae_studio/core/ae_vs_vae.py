@@ -148,6 +148,16 @@ class PairResult:
         return [p.comparison.summary() for p in (self.ae, self.vae)]
 
 
+class PairStopped(Stopped):
+    """Stopped after both models were trained (while scoring): they are kept here, so a caller can
+    keep them and a new run reuses them (see :func:`train_pair`) instead of training them again."""
+
+    def __init__(self, ae: TrainedModel, vae: TrainedModel) -> None:
+        super().__init__()
+        self.ae = ae
+        self.vae = vae
+
+
 def _same_training(a: TrainConfig, b: TrainConfig) -> bool:
     """Equal apart from the device, which does not change what is learnt."""
     return replace(a, device=b.device) == b
@@ -319,8 +329,9 @@ def run_experiment(
     should_stop: StopCheck | None = None,
 ) -> PairResult:
     """Train (or reuse, see :func:`train_pair`) the AE and the VAE of ``settings``, score both and
-    decode what shows why. Raises :class:`Stopped` when ``should_stop()`` answers True (asked
-    between batches); nothing is kept then."""
+    decode what shows why. When ``should_stop()`` answers True (asked between batches) it raises
+    :class:`Stopped` while training, or :class:`PairStopped`, which holds the two trained models,
+    while scoring."""
     start = time.perf_counter()
     clock = _Clock(progress)
     train_config = settings.train_config()
@@ -333,6 +344,23 @@ def run_experiment(
         data, train_config, model_config, existing=existing,
         progress=clock.stage("training the AE and the VAE", 0.0, TRAIN_SHARE), should_stop=should_stop,
     )  # fmt: skip
+    try:
+        return _score_pair(settings, data, reference, (ae, vae), existing, clock, should_stop, start)
+    except Stopped as stop:
+        raise PairStopped(ae, vae) from stop
+
+
+def _score_pair(
+    settings: PairSettings,
+    data: ImageDataset,
+    reference: ImageDataset,
+    pair: tuple[TrainedModel, TrainedModel],
+    existing: Sequence[TrainedModel],
+    clock: _Clock,
+    should_stop: StopCheck | None,
+    start: float,
+) -> PairResult:
+    """Score the trained ``pair`` against ``reference`` and decode what shows why (see run_experiment)."""
     classifier = None
     if reference.labelled:
         classifier = realism_classifier(
@@ -345,7 +373,7 @@ def run_experiment(
 
     scored = []
     score_share = (1.0 - TRAIN_SHARE) / 2
-    for i, trained in enumerate((ae, vae)):
+    for i, trained in enumerate(pair):
         kind = trained.config.kind.upper()
         comparison = compare_model(
             trained, reference, classifier=classifier, points=settings.compare_points,

@@ -12,6 +12,7 @@ TaskRunner, with its stage and ETA in the status line and a Stop button.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 
 import numpy as np
@@ -39,7 +40,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.ae_vs_vae import CLOSE_LATENT_DIM, DEFAULT_LATENT_DIM, PairResult, PairSettings, run_experiment
+from ...core.ae_vs_vae import (
+    CLOSE_LATENT_DIM,
+    DEFAULT_LATENT_DIM,
+    PairResult,
+    PairSettings,
+    PairStopped,
+    run_experiment,
+)
 from ...core.app_state import AppState, Event
 from ...core.batch_progress import Stopped
 from ...core.completeness import DEFAULT_THRESHOLD, Completeness
@@ -116,7 +124,7 @@ class CompareJob:
         # place, since training always makes a new model and comparing is off while one trains.
         self.existing = existing
 
-    def __call__(self, context: TaskContext) -> PairResult | None:
+    def __call__(self, context: TaskContext) -> PairResult | PairStopped | None:
         last = [0.0]
 
         def progress(stage: str, fraction: float, eta_s: float) -> None:
@@ -129,7 +137,9 @@ class CompareJob:
             return run_experiment(
                 self.settings, existing=self.existing, progress=progress, should_stop=lambda: context.control.stopped
             )
-        except Stopped:  # the Stop button: no result, and nothing is added to the session
+        except PairStopped as stopped:  # the Stop button while scoring: the trained pair is kept
+            return stopped
+        except Stopped:  # the Stop button while training: nothing is kept
             return None
 
 
@@ -461,19 +471,20 @@ class ComparisonPanel(QWidget):
         self._status(f"{stage[0].upper()}{stage[1:]}… {fraction:.0%}{eta}")
         self.state.set_progress(fraction, f"Comparison: {stage}{eta}")
 
-    def _on_finished(self, result: PairResult | None) -> None:
+    def _on_finished(self, result: PairResult | PairStopped | None) -> None:
         self.state.set_progress(None)
         self._update_controls()
         if result is None:
-            self._status("Stopped: the two models were not finished, so nothing was kept.")
+            self._status("Stopped while training: the two models were not finished, so nothing was kept.")
             return
-        for picture in (result.ae, result.vae):
-            if picture.new:
-                trained = picture.trained
-                config, run = trained.config, trained.train_config
-                trained.name = f"{config.kind.upper()} z={config.latent_dim} {run.dataset} · {run.epochs} ep (comparison)"
-                trained.model.eval()
-                self.state.add_model(trained, make_current=False)
+        if isinstance(result, PairStopped):
+            self._keep((result.ae, result.vae))
+            self._status(
+                "Stopped while scoring: the two trained models were kept in the Models list, and Train and "
+                "compare scores them without training them again."
+            )
+            return
+        self._keep(p.trained for p in (result.ae, result.vae) if p.new)
         reused = [p.trained.name for p in (result.ae, result.vae) if not p.new]
         self._status(
             f"Done in {format_duration(result.seconds)}." + (f" Reused {' and '.join(reused)}." if reused else "")
@@ -481,6 +492,16 @@ class ComparisonPanel(QWidget):
         self.result = result
         self._show_maps()
         self._show_scores()
+
+    def _keep(self, pair: Iterable[TrainedModel]) -> None:
+        """Add the models of the pair that the session does not hold yet, named for what they are."""
+        for trained in pair:
+            if any(trained is m for m in self.state.models):
+                continue
+            config, run = trained.config, trained.train_config
+            trained.name = f"{config.kind.upper()} z={config.latent_dim} {run.dataset} · {run.epochs} ep (comparison)"
+            trained.model.eval()
+            self.state.add_model(trained, make_current=False)
 
     def _on_failed(self, message: str) -> None:
         self.state.set_progress(None)
