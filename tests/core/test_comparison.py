@@ -16,7 +16,8 @@ from torch.nn import functional as F
 from vae_studio.core import realism
 from vae_studio.core.batch_progress import Stopped
 from vae_studio.core.batches import to_float
-from vae_studio.cli import run_cli
+from vae_studio.cli import build_parser, run_cli
+from vae_studio.cli.compare import pair_settings
 from vae_studio.core.ae_vs_vae import PairSettings, PairStopped, run_experiment, train_pair
 from vae_studio.core.comparison import compare_model, reference_data
 from vae_studio.core.completeness import completeness
@@ -398,3 +399,11 @@ def test_cli_compare_train_prints_the_experiments_scores(quick_realism_classifie
     ):  # fmt: skip
         err = io.StringIO()
         assert run_cli(argv, io.StringIO(), err) == 2 and message in err.getvalue(), err.getvalue()
+
+
+def test_cli_compare_train_defaults_are_the_panels() -> None:
+    assert pair_settings(build_parser().parse_args(["compare", "--train"])) == PairSettings()
+    flags = ["compare", "--train", "--latent-dim", "2", "--grid", "5", "--subset", "300", "--seed", "4"]
+    assert pair_settings(build_parser().parse_args(flags)) == replace(
+        PairSettings(), latent_dim=2, grid_size=5, train_subset=300, seed=4
+    )

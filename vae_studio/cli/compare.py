@@ -27,7 +27,7 @@ PAIR_FLAGS = {
 TRAIN_ONLY = ("dataset", "latent_dim", "arch", "epochs", "subset")
 
 
-def _check(args: argparse.Namespace) -> PairSettings:
+def pair_settings(args: argparse.Namespace) -> PairSettings:
     """The settings the flags give (the panel's defaults for those left out), after checking them."""
     if args.train and args.checkpoints:
         raise ConfigError("give checkpoints or --train, not both")
@@ -105,7 +105,7 @@ def _share(value: object) -> str:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    settings = _check(args)
+    settings = pair_settings(args)
     err.write("note: the first comparison on a data set trains its realism classifier; later ones reuse it\n")
     results = _train_pair(settings, err) if args.train else _score_checkpoints(args, settings, err)
     if args.json:
