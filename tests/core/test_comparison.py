@@ -349,7 +349,7 @@ def test_experiment_trains_scores_and_pictures_the_pair(quick_realism_classifier
         complete = picture.comparison.completeness
         assert np.array_equal(picture.samples, complete.images[:4]) and complete.from_prior[:4].all()
         assert picture.path.shape == (5, 1, 28, 28) and picture.path_confidence.shape == (5,)
-        assert picture.path_xy.shape == (5, 2) and 0.0 <= picture.sample_share <= 1.0
+        assert picture.path_xy.shape == (5, 2) and np.array_equal(picture.sample_confidence, complete.confidence[:4])
     assert result.path_ends == ("3", "7") and result.labels.shape == (100,)
     # The path joins the two class means of each model's own codes.
     labels = result.labels

@@ -78,7 +78,7 @@ class PairSettings:
     train_subset: int | None = DEFAULT_SUBSET
     seed: int = 1
     device: str = "auto"
-    threshold: float | None = None  # None: each model's calibrated bar (see comparison.completeness)
+    threshold: float | None = None  # None: each model's calibrated bar (completeness.completeness)
     compare_points: int = 500  # test images whose neighbourhoods measure continuity
     prior_samples: int = 200  # prior samples judged for completeness
     # Completeness is scored on prior samples only: the lesson is what sampling from the prior gives.
@@ -121,13 +121,6 @@ class ModelPicture:
     path: np.ndarray
     path_xy: np.ndarray
     path_confidence: np.ndarray | None
-
-    @property
-    def sample_share(self) -> float | None:
-        """Share of the shown prior samples judged real at the bar the model was scored with."""
-        if self.sample_confidence is None:
-            return None
-        return float((self.sample_confidence >= self.comparison.completeness.threshold).mean())
 
 
 @dataclass(frozen=True)
