@@ -117,14 +117,22 @@ def test_a_plain_autoencoder_has_no_likelihood(qtbot) -> None:
     panel.shutdown()
 
 
-def test_stop_leaves_no_results_and_no_thread(qtbot, tiny_model: TrainedModel) -> None:
+def test_stop_keeps_the_partial_estimate_with_its_sample_size(qtbot, tiny_model: TrainedModel) -> None:
     panel = make_panel(qtbot, tiny_model)
-    panel.kSpin.setValue(5000)
+    assert (panel.kSpin.value(), panel.subsetSpin.value()) == (50, 1000)  # the quick default
+    panel.protocolButton.click()  # one click to the published protocol: every test image at K = 5,000
+    assert (panel.kSpin.value(), panel.subsetSpin.text()) == (5000, "all")
+    fractions: list[float] = []
+    panel.task.progressed.connect(lambda fraction, _text: fractions.append(fraction))
     panel.evaluate()
     assert panel.task.busy and panel.stopButton.isEnabled() and not panel.evaluateButton.isEnabled()
+    qtbot.waitUntil(lambda: any(f > 0 for f in fractions), timeout=RUN_TIMEOUT_MS)
     panel.stopButton.click()
     qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
-    assert panel.outcome is None and panel.statusLabel.text().startswith("Stopped")
+    e = panel.outcome.evaluation
+    assert 0 < e.iw_images < e.images and e.iw_samples == 5000
+    assert panel.statusLabel.text().startswith("Stopped") and f"{e.iw_images:,} of {e.images:,}" in panel.statusLabel.text()
+    assert any(figure.startswith("−log p(x), IW (K = 5,000, ") for figure in table(panel))
     assert panel.evaluateButton.isEnabled() and panel.state.progress is None
     panel.shutdown()
     assert not running_threads()

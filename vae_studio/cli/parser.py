@@ -252,20 +252,38 @@ def build_parser() -> argparse.ArgumentParser:
                        parents=[common], formatter_class=formatter)
     p.add_argument("--root", type=Path, default=Path("~/vae-studio-data"),
                    help="folder to download into (about 1.4 GB); CelebA lands in ROOT/celeba")
-    p = sub.add_parser("compare", help="continuity and completeness of each model's latent space (AE versus VAE)",
-                       parents=[common], formatter_class=formatter)
-    p.add_argument("checkpoints", type=Path, nargs="+", help=f"checkpoint files (*{CHECKPOINT_SUFFIX})")
-    p.add_argument("--device", choices=DEVICE_CHOICES, default="cpu", help="where to run the models")
-    p.add_argument("--points", type=_bounded_int(2, MAX_POINTS), default=500,
+    p = sub.add_parser(
+        "compare",
+        help="continuity and completeness of each model's latent space (AE versus VAE)",
+        description="Score the given checkpoints, or with --train train an AE and a VAE alike with the app's "
+        "AE-vs-VAE defaults and score both. Sizes left out are the app's defaults.",
+        parents=[common],
+        formatter_class=formatter,
+    )
+    p.add_argument("checkpoints", type=Path, nargs="*", help=f"checkpoint files (*{CHECKPOINT_SUFFIX})")
+    p.add_argument("--train", action="store_true",
+                   help="train the AE/VAE pair as the app's AE-vs-VAE panel does, instead of reading checkpoints")
+    p.add_argument("--dataset", default=None, help=f"with --train: {', '.join(DATASET_CHOICES)}, idx:PATH or folder:PATH")
+    p.add_argument("--latent-dim", type=_bounded_int(1, MAX_LATENT_DIM), default=None,
+                   help="with --train: latent size of both models")
+    p.add_argument("--arch", choices=ARCHS, default=None, help="with --train: the architecture both models share")
+    p.add_argument("--epochs", type=_bounded_int(1, MAX_EPOCHS), default=None,
+                   help="with --train: training passes for each model")
+    p.add_argument("--subset", type=_bounded_int(1, MAX_SUBSET), default=None,
+                   help="with --train: train both on this many random images")
+    p.add_argument("--device", choices=DEVICE_CHOICES, default=None,
+                   help="default: cpu for checkpoints; with --train auto, as the app")
+    p.add_argument("--points", type=_bounded_int(2, MAX_POINTS), default=None,
                    help="test images whose codes continuity is measured around")
-    p.add_argument("--samples", type=_bounded_int(1, MAX_POINTS), default=200,
+    p.add_argument("--samples", type=_bounded_int(1, MAX_POINTS), default=None,
                    help="prior samples judged for completeness")
-    p.add_argument("--grid", type=_bounded_int(2, MAX_GRID), default=10,
-                   help="side of the grid over the region the codes occupy (the middle 98%% on each axis)")
+    p.add_argument("--grid", type=_bounded_int(0, MAX_GRID), default=None,
+                   help="side of the grid over the region the codes occupy (the middle 98%% on each axis); "
+                        "0: prior samples only")
     p.add_argument("--threshold", type=_bounded_float(0, 1, low_open=True), default=None,
                    help="a fixed classifier confidence from which a decoding counts as real (default: calibrated per "
                         "model, the level 95%% of its reconstructions of test images reach, at least 50%%; the "
                         f"figures at a fixed {FIXED_REALISM_THRESHOLD:.0%}% are shown too)")
-    p.add_argument("--seed", type=seed, default=0, help="seed of the sampling")
-    p.add_argument("--json", action="store_true", help="print a JSON list, one object per checkpoint in order")
+    p.add_argument("--seed", type=seed, default=None, help="seed of the sampling (with --train: also of the training)")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per model in order (AE first)")
     return parser

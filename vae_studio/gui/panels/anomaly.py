@@ -373,7 +373,8 @@ class AnomalyPanel(QWidget):
                 model, data.normal, data.outliers, score=score, binarize=config.binarize,
                 progress=progress, should_stop=should_stop,
             )
-            images = torch.cat([data.normal, data.outliers])
+            # A stopped run scored the first images of each group (core.anomaly.detect_anomalies).
+            images = torch.cat([data.normal[: len(result.normal_scores)], data.outliers[: len(result.outlier_scores)]])
             examples = most_anomalous(model, images, result.scores, k, binarize=config.binarize)
             return AnomalyOutcome(data, result, images, examples, model, name, config.binarize)
 
@@ -464,7 +465,7 @@ class AnomalyPanel(QWidget):
         self._scored = trained
         self.outcome = outcome
         result, data = outcome.result, outcome.data
-        self._set_status("")
+        self._set_status(result.sample_note)
         self.warningLabel.setText("⚠ " + " ".join(data.notes))
         self.warningLabel.setVisible(data.outliers_in_training)
         auc = result.auc
@@ -489,7 +490,7 @@ class AnomalyPanel(QWidget):
 
     def _on_stopped(self) -> None:
         self._running_for = None
-        self._set_status("Stopped: no results for an unfinished run.")
+        self._set_status("Stopped before a first sample of both groups was scored: no results.")
 
     def _on_failed(self, message: str) -> None:
         self._running_for = None
