@@ -56,7 +56,7 @@ from vae_studio.core.app_state import Event  # noqa: E402
 from vae_studio.core.config import TrainConfig  # noqa: E402
 from vae_studio.core.recipe import new_trained_model  # noqa: E402
 from vae_studio.gui.app import configure_pyqtgraph, set_application_names  # noqa: E402
-from vae_studio.gui.gc_pauses import freeze_long_lived_objects  # noqa: E402
+from vae_studio.gui.work.gc_pauses import freeze_long_lived_objects  # noqa: E402
 from vae_studio.gui.main_window import MainWindow  # noqa: E402
 
 TARGET_PREVIEW_MS = 10.0

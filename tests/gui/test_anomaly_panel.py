@@ -15,7 +15,7 @@ from vae_studio.core.app_state import AppState
 from vae_studio.core.data import load_dataset
 from vae_studio.core.trained_model import TrainedModel
 from vae_studio.gui.panels.anomaly import AnomalyPanel, class_list_text
-from vae_studio.gui.tasks import running_threads
+from vae_studio.gui.work.tasks import running_threads
 
 RUN_TIMEOUT_MS = 60_000
 

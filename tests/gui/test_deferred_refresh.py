@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 
 from vae_studio.core.app_state import AppState, Event
 from vae_studio.core.trained_model import TrainedModel
-from vae_studio.gui.deferred_refresh import DeferredRefresh
+from vae_studio.gui.work.deferred_refresh import DeferredRefresh
 from vae_studio.gui.panels.loss_curves import LossPanel
-from vae_studio.gui.tasks import TASK_NICE, TaskRunner
+from vae_studio.gui.work.tasks import TASK_NICE, TaskRunner
 
 TIMEOUT_MS = 15_000
 

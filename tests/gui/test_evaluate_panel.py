@@ -17,7 +17,7 @@ from vae_studio.core.evaluation import binarization_description
 from vae_studio.core.recipe import new_trained_model
 from vae_studio.core.trained_model import TrainedModel
 from vae_studio.gui.panels.evaluate import REFERENCE_FIGURES, EvaluatePanel
-from vae_studio.gui.tasks import running_threads
+from vae_studio.gui.work.tasks import running_threads
 
 RUN_TIMEOUT_MS = 60_000
 SUBSET = 200

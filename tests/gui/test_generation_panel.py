@@ -17,7 +17,7 @@ from vae_studio.core.data import ImageDataset
 from vae_studio.core.latent import decode, sample_prior
 from vae_studio.core.recipe import new_trained_model
 from vae_studio.core.trained_model import TrainedModel
-from vae_studio.gui.latest_task import LatestTask
+from vae_studio.gui.work.latest_task import LatestTask
 from vae_studio.gui.panels.generation import GenerationPanel
 
 TIMEOUT_MS = 15_000

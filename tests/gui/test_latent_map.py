@@ -20,9 +20,9 @@ from vae_studio.core.data import ImageDataset
 from vae_studio.core.latent import Encoding, ViewPlane, decode, encode, posterior_samples
 from vae_studio.core.recipe import new_trained_model
 from vae_studio.core.trained_model import TrainedModel
-from vae_studio.gui.images import to_uint8_hwc
+from vae_studio.gui.widgets.images import to_uint8_hwc
 from vae_studio.gui.panels import latent_map
-from vae_studio.gui.colours import class_colours
+from vae_studio.gui.widgets.colours import class_colours
 from vae_studio.gui.panels.latent_map import LatentMapPanel, anchored
 from vae_studio.gui.panels.preview import PreviewPanel
 

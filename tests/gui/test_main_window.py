@@ -16,7 +16,7 @@ from vae_studio.core.checkpoint import load_checkpoint
 from vae_studio.core.config import TrainConfig
 from vae_studio.core.recipe import new_trained_model
 from vae_studio.gui.app import run_app
-from vae_studio.gui.dataset_loader import folder_spec
+from vae_studio.gui.work.dataset_loader import folder_spec
 from vae_studio.gui.main_window import MainWindow
 from vae_studio.gui.panels.models import UNSAVED_ROLE, checkpoint_file_name
 

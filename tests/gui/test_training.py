@@ -19,10 +19,10 @@ from vae_studio.core.config import TrainConfig
 from vae_studio.core.latent import decode, encode
 from vae_studio.core.models import build_model
 from vae_studio.core.recipe import new_trained_model
-from vae_studio.gui.dataset_loader import DatasetLoader
+from vae_studio.gui.work.dataset_loader import DatasetLoader
 from vae_studio.gui.panels.loss_curves import LossPanel
 from vae_studio.gui.panels.training import RunOutcome, TrainingPanel
-from vae_studio.gui.tasks import running_threads
+from vae_studio.gui.work.tasks import running_threads
 
 DATA_TIMEOUT_MS = 30_000
 RUN_TIMEOUT_MS = 60_000

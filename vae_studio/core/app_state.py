@@ -133,6 +133,23 @@ class AppState:
         self.progress = None if fraction is None else (fraction, text)
         self._emit(Event.PROGRESS)
 
+    def decode_label(self) -> int | None:
+        """The class a conditional model decodes with: the selected test image's (class 0 with nothing selected).
+
+        None for an unconditional model. The map's manifold and the preview must use the same class,
+        or the picture behind a point and the preview of that point would disagree; every panel derives
+        it from the state with this one rule instead of asking another panel.
+        """
+        current, dataset, index = self.current, self.dataset, self.selected_index
+        if current is None or not current.config.conditional:
+            return None
+        labels = None if dataset is None else dataset.test_labels
+        if labels is not None and index is not None and index < len(labels):
+            label = int(labels[index])
+            if 0 <= label < current.config.num_classes:
+                return label
+        return 0
+
     def set_overlay_path(self, path: np.ndarray | None) -> None:
         """Ask the map to draw latent points (M, d) as a path (None clears it); the panel that set it owns it."""
         self.overlay_path = None if path is None else np.array(path, dtype=np.float64)

@@ -41,9 +41,9 @@ from ..core.app_state import AppState, Event
 from ..core.checkpoint import FILE_SUFFIX, load_checkpoint
 from ..core.errors import VaeStudioError
 from ..core.trained_model import TrainedModel
-from .dataset_loader import DatasetLoader, folder_spec
+from .work.dataset_loader import DatasetLoader, folder_spec
 from .help import GuideDialog, show_about
-from .images import to_qpixmap
+from .widgets.images import to_qpixmap
 from .panels.anomaly import AnomalyPanel
 from .panels.comparison import ComparisonPanel
 from .panels.denoising import DenoisingPanel

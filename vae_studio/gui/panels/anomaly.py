@@ -52,10 +52,10 @@ from ...core.data import DATASET_CHOICES
 from ...core.evaluation import BINARIZATION_LABELS
 from ...core.models import AE
 from ...core.trained_model import TrainedModel
-from ..batch_task import BatchTask
-from ..deferred_refresh import DeferredRefresh
-from ..image_grid import ImageGridView
-from ..latest_task import detached
+from ..work.batch_task import BatchTask
+from ..work.deferred_refresh import DeferredRefresh
+from ..widgets.image_grid import ImageGridView
+from ..work.latest_task import detached
 
 SCORE_ITEMS = (("recon", "Reconstruction error"), ("elbo", "Negative ELBO"))
 DEFAULT_FALSE_POSITIVE_RATE = 0.05  # the threshold starts where it flags 5% of normal images (as the CLI reports)

@@ -58,10 +58,10 @@ from ...core.latent import encode, manifold, tile
 from ...core.realism import realism_classifier
 from ...core.recipe import model_config_for, training_data
 from ...core.trained_model import TrainedModel
-from ..colours import UNLABELLED, class_colours
-from ..image_grid import ImageGridView
-from ..images import to_uint8_hwc
-from ..tasks import TaskContext, TaskRunner
+from ..widgets.colours import UNLABELLED, class_colours
+from ..widgets.image_grid import ImageGridView
+from ..widgets.images import to_uint8_hwc
+from ..work.tasks import TaskContext, TaskRunner
 
 # Sizes of the work: about a minute on a 2-core laptop (the realism classifier, trained once per data
 # set, adds about half a minute the first time). Fewer epochs leave the two continuity scores tied

@@ -46,10 +46,9 @@ from ...core.errors import VaeStudioError
 from ...core.latent import encode
 from ...core.models import AE
 from ...core.trained_model import TrainedModel
-from ..conditioning import decode_label
-from ..deferred_refresh import DeferredRefresh
-from ..image_grid import ImageGridView
-from ..latest_task import LatestTask, detached
+from ..work.deferred_refresh import DeferredRefresh
+from ..widgets.image_grid import ImageGridView
+from ..work.latest_task import LatestTask, detached
 
 CORRUPTION_LABELS = {
     "gaussian": "Gaussian noise",
@@ -602,7 +601,7 @@ class DenoisingPanel(QWidget):
     def _user_label(self) -> int:
         """The class a conditional model gets for the user image, which has none: the preview's rule (the
         selected test image's class, else 0); unconditional models ignore it."""
-        label = decode_label(self.state)
+        label = self.state.decode_label()
         return 0 if label is None else label
 
     def _user_image_code(self) -> np.ndarray | None:

@@ -47,9 +47,9 @@ from ...core.models import AE
 from ...core.recipe import training_data
 from ...core.trained_model import TrainedModel
 from ...core.text import format_duration
-from ..batch_task import BatchTask
-from ..deferred_refresh import DeferredRefresh
-from ..latest_task import LatestTask, detached
+from ..work.batch_task import BatchTask
+from ..work.deferred_refresh import DeferredRefresh
+from ..work.latest_task import LatestTask, detached
 
 DEFAULT_K = 100
 MAX_K = 5000

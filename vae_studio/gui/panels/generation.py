@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
 from ...core.app_state import AppState, Event
 from ...core.interpolation import save_png
 from ...core.latent import decode, sample_prior
-from ..deferred_refresh import DeferredRefresh
+from ..work.deferred_refresh import DeferredRefresh
 from ..export_files import export_images, export_stem
-from ..image_grid import ImageGridView
-from ..latest_task import LatestTask, decode_in_background, detached
+from ..widgets.image_grid import ImageGridView
+from ..work.latest_task import LatestTask, decode_in_background, detached
 
 DEFAULT_GRID = 8
 MAX_GRID = 12

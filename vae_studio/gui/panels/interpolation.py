@@ -42,12 +42,11 @@ from ...core.app_state import AppState, Event
 from ...core.interpolation import Arithmetic, Interpolation, class_mean, interpolate, latent_arithmetic, save_gif, save_png
 from ...core.latent import encode, sample_prior
 from ...core.trained_model import TrainedModel
-from ..conditioning import decode_label
-from ..deferred_refresh import DeferredRefresh
+from ..work.deferred_refresh import DeferredRefresh
 from ..export_files import export_images, export_stem
-from ..image_grid import HIGHLIGHT, ImageGridView
-from ..images import to_qpixmap
-from ..latest_task import LatestTask, decode_in_background, detached
+from ..widgets.image_grid import HIGHLIGHT, ImageGridView
+from ..widgets.images import to_qpixmap
+from ..work.latest_task import LatestTask, decode_in_background, detached
 
 SOURCES = (("map", "Map point"), ("image", "Test image"), ("class", "Class mean"), ("prior", "Prior sample"))
 # Linear first: on a 2-D map it is the straight line students expect; slerp matters in many dimensions.
@@ -573,7 +572,7 @@ class InterpolationPanel(QWidget):
         if trained is None or len(ends) < 2:
             self._clear_path(why)
             return
-        steps, method, label = self.stepsSpin.value(), str(self.methodCombo.currentData()), decode_label(self.state)
+        steps, method, label = self.stepsSpin.value(), str(self.methodCombo.currentData()), self.state.decode_label()
         background = decode_in_background(trained.model, steps)
         model = detached(trained.model) if background else trained.model
         z0, z1 = ends

@@ -33,10 +33,9 @@ from ...core.app_state import AppState, Event
 from ...core.data import ImageDataset
 from ...core.latent import Encoding, ViewPlane, encode, manifold, posterior_samples, tile
 from ...core.models import AE
-from ..colours import UNLABELLED, class_colours
-from ..conditioning import decode_label
-from ..images import to_qpixmap, to_uint8_hwc
-from ..tasks import TaskContext, TaskRunner
+from ..widgets.colours import UNLABELLED, class_colours
+from ..widgets.images import to_qpixmap, to_uint8_hwc
+from ..work.tasks import TaskContext, TaskRunner
 
 POINT_SIZE = 4
 POINT_ALPHA = 210
@@ -838,7 +837,7 @@ class LatentMapPanel(QWidget):
             self._manifold_model = (shown, copy.deepcopy(shown))
         model = self._manifold_model[1]
         weights = {name: tensor.detach().clone() for name, tensor in shown.state_dict().items()}
-        plane, label, generation = state.view, decode_label(state), self._manifold_generation
+        plane, label, generation = state.view, state.decode_label(), self._manifold_generation
 
         def task(_context: TaskContext) -> tuple[int, np.ndarray, QRectF]:
             model.load_state_dict(weights)  # one task at a time uses the private copy

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 
 from ...core.app_state import AppState, Event
 from ...core.history import History
-from ..deferred_refresh import DeferredRefresh
+from ..work.deferred_refresh import DeferredRefresh
 
 DEFAULT_SMOOTHING = 0.6  # TensorBoard's default: steady enough to read, recent enough to follow
 MAX_SMOOTHING = 0.99

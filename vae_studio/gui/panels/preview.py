@@ -16,9 +16,8 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QSize
 
 from ...core.app_state import AppState, Event
 from ...core.latent import decode, posterior_samples
-from ..conditioning import decode_label
-from ..deferred_refresh import DeferredRefresh
-from ..images import to_qimage
+from ..work.deferred_refresh import DeferredRefresh
+from ..widgets.images import to_qimage
 
 POSTERIOR_SAMPLES = 8  # the same n and seed as the latent map's sample cloud, so both show the same draws
 SHOWN_DIMS = 6  # μ and σ beyond this many dimensions are elided: the panel is narrow
@@ -197,7 +196,7 @@ class PreviewPanel(QWidget):
             self.decodedView.set_image(None)
             self.coordsLabel.setText("")
             return
-        label = decode_label(self.state)
+        label = self.state.decode_label()
         self.decodedView.set_image(decode(current.model, probe, label)[0])
         text = f"z = {_format_vector(probe, COORD_DIMS)}"
         if label is not None:
@@ -231,7 +230,7 @@ class PreviewPanel(QWidget):
             self.selectionBox.show()
             return
         assert current is not None and encoding is not None
-        model, label = current.model, decode_label(state)
+        model, label = current.model, state.decode_label()
         mu = encoding.mu[index]
         self.reconstructionView.set_image(decode(model, mu, label)[0])
         stats = f"μ = {_format_vector(mu, SHOWN_DIMS)}"

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBo
 from ...core.app_state import AppState, Event
 from ...core.replay import Replay
 from ...core.trained_model import TrainedModel
-from ..colours import UNLABELLED, class_colours
-from ..deferred_refresh import DeferredRefresh
+from ..widgets.colours import UNLABELLED, class_colours
+from ..work.deferred_refresh import DeferredRefresh
 
 # The same test images at every snapshot; 2,000 show the shape of the cloud and keep 100 snapshots
 # of a 32-D model near 25 MB.

@@ -52,9 +52,9 @@ from ...core.recipe import new_trained_model, training_data
 from ...core.text import format_duration
 from ...core.trained_model import TrainedModel
 from ...core.trainer import EpochReport, Status, StepReport, Trainer
-from ..dataset_loader import DatasetLoader, folder_spec
-from ..gc_pauses import import_torch_optimisers
-from ..tasks import TaskContext, TaskRunner
+from ..work.dataset_loader import DatasetLoader, folder_spec
+from ..work.gc_pauses import import_torch_optimisers
+from ..work.tasks import TaskContext, TaskRunner
 
 # At most ~10 step reports per second: a smooth live curve without flooding the GUI's event queue.
 REPORT_INTERVAL_S = 0.1

@@ -37,10 +37,9 @@ from PySide6.QtWidgets import (
 from ...core.app_state import AppState, Event
 from ...core.factors import FactorAnalysis, factor_analysis
 from ...core.traversal import DimensionUsage, Traversal, dimension_usage, traversal_values, traverse
-from ..conditioning import decode_label
-from ..deferred_refresh import DeferredRefresh
-from ..image_grid import ImageGridView
-from ..latest_task import LatestTask, decode_in_background, detached
+from ..work.deferred_refresh import DeferredRefresh
+from ..widgets.image_grid import ImageGridView
+from ..work.latest_task import LatestTask, decode_in_background, detached
 
 POINTS = (("probe", "Clicked map point"), ("selected", "Selected image's μ"), ("origin", "Prior mean (0)"))
 DEFAULT_ROWS = 10
@@ -303,7 +302,7 @@ class TraversalPanel(QWidget):
         # A VAE's codes live on the prior's scale; an AE's may not, so it moves by its codes' spread.
         values = traversal_values(steps, span) if variational else traversal_values(steps, span, mu)
         dims = usage.order[: self.rowsSpin.value()]
-        label = decode_label(self.state)
+        label = self.state.decode_label()
         background = decode_in_background(current.model, len(dims) * steps)
         model = detached(current.model) if background else current.model
         self._grid_task.request(lambda: traverse(model, z, dims, values, label), background=background)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from ..core.app_state import AppState, Event
-from ..core.data import ImageDataset, load_dataset
+from ...core.app_state import AppState, Event
+from ...core.data import ImageDataset, load_dataset
 from .tasks import TaskRunner
 
 

@@ -30,8 +30,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ..core.errors import VaeStudioError
-from ..core.trainer import RunControl
+from ...core.errors import VaeStudioError
+from ...core.trainer import RunControl
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from ..core.app_state import AppState
-from ..core.batch_progress import ProgressCallback, StopCheck, Stopped
-from ..core.text import format_duration
+from ...core.app_state import AppState
+from ...core.batch_progress import ProgressCallback, StopCheck, Stopped
+from ...core.text import format_duration
 from .tasks import TaskContext, TaskRunner
 
 # Progress messages at most this often: enough for a smooth bar without flooding the event queue.

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from ..core.errors import VaeStudioError
-from ..core.models import AE
+from ...core.errors import VaeStudioError
+from ...core.models import AE
 from .tasks import TaskRunner
 
 # At most this many MLP decodings run on the GUI thread (about a millisecond on a laptop CPU).
