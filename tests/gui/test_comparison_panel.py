@@ -60,8 +60,8 @@ def test_trains_the_pair_and_shows_both_scores(qtbot, panel: ComparisonPanel, st
     progress: list[tuple[float, str] | None] = []
     state.subscribe(Event.PROGRESS, lambda: progress.append(state.progress))
     panel.compareButton.click()
-    assert panel.runner.busy and not panel.compareButton.isEnabled() and panel.stopButton.isEnabled()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.task.busy and not panel.compareButton.isEnabled() and panel.stopButton.isEnabled()
+    qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
     assert panel.statusLabel.text().startswith("Done"), panel.statusLabel.text()
 
     # Both models were trained alike and added to the session; the shown model stays.
@@ -112,7 +112,7 @@ def test_trains_the_pair_and_shows_both_scores(qtbot, panel: ComparisonPanel, st
 
     # A fixed threshold re-scores from the stored confidences, without running anything.
     panel.thresholdSpin.setValue(0.9)
-    assert not panel.runner.busy
+    assert not panel.task.busy
     score, prior, grid = rescored(result.vae.comparison.completeness, 0.9)
     assert table_text(panel, 1, 1) == f"{score:.0%}" and table_text(panel, 2, 1) == f"{prior:.0%}"
     assert table_text(panel, 3, 1) == f"{grid:.0%}" and "at least 90%." in panel.noteLabel.text()
@@ -123,7 +123,7 @@ def test_trains_the_pair_and_shows_both_scores(qtbot, panel: ComparisonPanel, st
 
     # The same settings again: both models are reused, nothing new is trained or added.
     panel.compareButton.click()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
     assert len(state.models) == 3 and "Reused" in panel.statusLabel.text()
     assert panel.result.ae.trained is ae and panel.result.vae.trained is vae
 
@@ -135,7 +135,7 @@ def test_stop_ends_the_run_without_adding_models(qtbot, panel: ComparisonPanel, 
     qtbot.waitUntil(lambda: state.progress is not None and "training" in state.progress[1], timeout=RUN_TIMEOUT_MS)
     panel.stopButton.click()
     assert panel.statusLabel.text() == "Stopping…" and not panel.stopButton.isEnabled()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
     assert panel.statusLabel.text() == "Stopped." and panel.result is None
     assert len(state.models) == 1 and state.progress is None
     assert panel.compareButton.isEnabled()
@@ -146,6 +146,6 @@ def test_not_while_a_model_trains(panel: ComparisonPanel, state: AppState) -> No
     state.set_training(True)
     assert not panel.compareButton.isEnabled()
     panel.start()
-    assert not panel.runner.busy
+    assert not panel.task.busy
     state.set_training(False)
     assert panel.compareButton.isEnabled()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
-import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -16,7 +14,6 @@ from vae_studio.core.app_state import AppState, Event
 from vae_studio.core.trained_model import TrainedModel
 from vae_studio.gui.work.deferred_refresh import DeferredRefresh
 from vae_studio.gui.panels.loss_curves import LossPanel
-from vae_studio.gui.work.tasks import TASK_NICE, TaskRunner
 
 TIMEOUT_MS = 15_000
 
@@ -201,13 +198,3 @@ def test_the_loss_panel_draws_a_run_once_per_turn_and_not_for_new_weights(
         for values in (history.step_loss, history.step_recon, history.step_kl):
             del values[steps:]
     np.testing.assert_array_equal(panel._total.raw[: steps + 4][-4:], [100.0] * 4)
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux threads have their own nice value")
-def test_task_threads_run_at_a_lower_priority_than_the_gui_thread(qtbot) -> None:
-    runner = TaskRunner()
-    niceness: list[int] = []
-    runner.start(lambda _context: niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
-    qtbot.waitUntil(lambda: not runner.busy, timeout=TIMEOUT_MS)
-    gui_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    assert niceness == [min(gui_nice + TASK_NICE, 19)]

@@ -191,7 +191,7 @@ def test_close_discarding_unsaved_models(main_window: MainWindow) -> None:
     main_window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
     assert main_window.close()
     assert not main_window.isVisible()
-    assert not main_window.loader.runner.busy
+    assert not main_window.loader.busy
 
 
 def test_geometry_and_docks_survive_a_restart(main_window: MainWindow, qtbot) -> None:

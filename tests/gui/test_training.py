@@ -111,7 +111,7 @@ def test_a_run_fills_the_curves_the_map_and_the_progress(qtbot, panel: TrainingP
 
 
 def test_the_gui_copy_ends_with_the_workers_final_weights(qtbot, panel: TrainingPanel, state: AppState) -> None:
-    with qtbot.waitSignal(panel.runner.finished, timeout=RUN_TIMEOUT_MS) as finished:
+    with qtbot.waitSignal(panel.task.finished, timeout=RUN_TIMEOUT_MS) as finished:
         panel.trainButton.click()
     outcome = finished.args[0]
     assert isinstance(outcome, RunOutcome) and outcome.status == "finished" and outcome.steps == 4
@@ -263,7 +263,7 @@ def test_the_data_set_chooser_follows_the_state_and_opens_folders(
     assert not cvae.isEnabled()
 
     # Another part of the app (the File menu, a model's data set) changes the data set: the chooser follows.
-    with qtbot.waitSignal(panel.loader.runner.finished, timeout=DATA_TIMEOUT_MS):
+    with qtbot.waitSignal(panel.loader.task.finished, timeout=DATA_TIMEOUT_MS):
         panel.loader.load("mnist")
     assert state.dataset.name == "mnist"
     assert panel.datasetCombo.currentData() == "mnist" and cvae.isEnabled()
@@ -287,7 +287,7 @@ def test_cancelling_the_folder_dialog_keeps_the_data_set(
 ) -> None:
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: "")
     panel.datasetCombo.setCurrentIndex(panel.datasetCombo.findData("<open folder>"))
-    assert panel.datasetCombo.currentData() == "mnist" and not panel.loader.runner.busy
+    assert panel.datasetCombo.currentData() == "mnist" and not panel.loader.busy
 
 
 def test_objective_controls_follow_the_model_kind(panel: TrainingPanel, state: AppState) -> None:

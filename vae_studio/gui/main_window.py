@@ -343,7 +343,7 @@ class MainWindow(QMainWindow):
     def _load_default_dataset(self) -> None:
         # A checkpoint opened at start-up (command line, drop) brings its own data set; a window closed
         # before this runs must not start a thread nobody will stop.
-        idle = self.state.dataset is None and self.state.current is None and not self.loader.runner.busy
+        idle = self.state.dataset is None and self.state.current is None and not self.loader.busy
         if idle and not self._closed:
             self.loader.load(DEFAULT_DATASET)
 

@@ -47,15 +47,14 @@ from ...core.anomaly import (
     threshold_at_false_positive_rate,
 )
 from ...core.app_state import AppState, Event
-from ...core.batch_progress import ProgressCallback, StopCheck
 from ...core.data import DATASET_CHOICES
 from ...core.evaluation import BINARIZATION_LABELS
 from ...core.models import AE
 from ...core.trained_model import TrainedModel
-from ..work.batch_task import BatchTask
 from ..work.deferred_refresh import DeferredRefresh
 from ..widgets.image_grid import ImageGridView
-from ..work.latest_task import detached
+from ..work.private_copies import detached
+from ..work.tasks import Task, TaskState
 
 SCORE_ITEMS = (("recon", "Reconstruction error"), ("elbo", "Negative ELBO"))
 DEFAULT_FALSE_POSITIVE_RATE = 0.05  # the threshold starts where it flags 5% of normal images (as the CLI reports)
@@ -122,7 +121,7 @@ class AnomalyPanel(QWidget):
         self._defaults_for: TrainedModel | None = None  # the model the outlier choice was defaulted for
         self._roc: RocCurve | None = None
 
-        self.task = BatchTask(state, self)
+        self.task = Task(self, state=state)
         self.task.finished.connect(self._on_finished)
         self.task.failed.connect(self._on_failed)
         self.task.stopped.connect(self._on_stopped)
@@ -367,18 +366,18 @@ class AnomalyPanel(QWidget):
         k = self.gallerySpin.value()
         name = trained.name
 
-        def task(progress: ProgressCallback, should_stop: StopCheck) -> AnomalyOutcome:
+        def task(state: TaskState) -> AnomalyOutcome:
             data = anomaly_data(config, outliers)
             result = detect_anomalies(
                 model, data.normal, data.outliers, score=score, binarize=config.binarize,
-                progress=progress, should_stop=should_stop,
+                progress=state.progress, should_stop=state.should_stop,
             )
             images = torch.cat([data.normal, data.outliers])
             examples = most_anomalous(model, images, result.scores, k, binarize=config.binarize)
             return AnomalyOutcome(data, result, images, examples, model, name, config.binarize)
 
         self._running_for = trained
-        self.task.start(f"Scoring ({self.scoreCombo.currentText()})", task)
+        self.task.start(task, label=f"Scoring ({self.scoreCombo.currentText()})")
 
     def _set_status(self, text: str) -> None:
         """Progress and state of the run; the line is hidden when there is nothing to say, to save height."""

@@ -4,7 +4,7 @@ One click trains a plain autoencoder and a VAE with the same architecture, laten
 seed (core.comparison.train_pair; matching models already in the session are reused), scores
 both (core.comparison.compare_model) and shows, side by side, their latent maps with the decoded
 manifold behind the points on the same axes, the scores with the spread of per-point continuity,
-and the decodings that look least like real data. Everything runs in this panel's TaskRunner,
+and the decodings that look least like real data. Everything runs in this panel's Task,
 with progress in the status bar and a Stop button.
 """
 
@@ -57,11 +57,12 @@ from ...core.errors import VaeStudioError
 from ...core.latent import encode, manifold, tile
 from ...core.realism import realism_classifier
 from ...core.recipe import model_config_for, training_data
+from ...core.throttle import REPORT_INTERVAL_S
 from ...core.trained_model import TrainedModel
 from ..widgets.colours import UNLABELLED, class_colours
 from ..widgets.image_grid import ImageGridView
 from ..widgets.images import to_uint8_hwc
-from ..work.tasks import TaskContext, TaskRunner
+from ..work.tasks import Task, TaskState
 
 # Sizes of the work: about a minute on a 2-core laptop (the realism classifier, trained once per data
 # set, adds about half a minute the first time). Fewer epochs leave the two continuity scores tied
@@ -75,7 +76,6 @@ PRIOR_SAMPLES = 200
 GRID_SIZE = 10
 WORST_SHOWN = 10  # decodings per model in the worst-first strip
 HISTOGRAM_BINS = 30
-REPORT_INTERVAL_S = 0.1  # progress reports at most ~10 per second
 POINT_ALPHA = 200
 AXIS_WIDTH = 44  # pixels for the maps' y tick labels
 SCORES_WIDTH = 280
@@ -168,13 +168,13 @@ class CompareJob:
         self.existing = existing
         self.threshold = threshold
 
-    def __call__(self, context: TaskContext) -> PairResult | None:
+    def __call__(self, context: TaskState) -> PairResult | None:
         try:
             return self._run(context)
         except Stopped:  # the Stop button: no result, and nothing is added to the session
             return None
 
-    def _stage(self, context: TaskContext, text: str) -> ProgressCallback:
+    def _stage(self, context: TaskState, text: str) -> ProgressCallback:
         """A progress callback for one stage that reports at most every REPORT_INTERVAL_S."""
         last = [0.0]
 
@@ -187,7 +187,7 @@ class CompareJob:
         context.report((text, 0.0))
         return progress
 
-    def _run(self, context: TaskContext) -> PairResult:
+    def _run(self, context: TaskState) -> PairResult:
         def should_stop() -> bool:
             return context.control.stopped
 
@@ -241,10 +241,10 @@ class ComparisonPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.result: PairResult | None = None
-        self.runner = TaskRunner(self)
-        self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
+        self.task = Task(self)
+        self.task.partial.connect(self._on_progress)
+        self.task.finished.connect(self._on_finished)
+        self.task.failed.connect(self._on_failed)
 
         settings = QVBoxLayout()
         settings.addWidget(self._build_settings())
@@ -441,15 +441,15 @@ class ComparisonPanel(QWidget):
     def shutdown(self) -> None:
         for event, listener in self._subscriptions:
             self.state.unsubscribe(event, listener)
-        busy = self.runner.busy
-        self.runner.shutdown()
+        busy = self.task.busy
+        self.task.shutdown()
         if busy:
             self.state.set_progress(None)
 
     def start(self) -> None:
         """Train (or reuse) the pair and score both on the worker thread."""
         dataset = self.state.dataset
-        if self.runner.busy or dataset is None or self.state.training:
+        if self.task.busy or dataset is None or self.state.training:
             return
         try:
             train_config = TrainConfig(
@@ -465,14 +465,14 @@ class ComparisonPanel(QWidget):
             QMessageBox.warning(self, "Cannot compare", str(exc))
             return
         job = CompareJob(train_config, model_config, list(self.state.models), self._fixed_threshold())
-        self.runner.start(job)
+        self.task.start(job)
         self._status("Starting…")
         self.state.set_progress(0.0, "Comparison: starting…")
         self._update_controls()
 
     def stop(self) -> None:
-        if self.runner.busy:
-            self.runner.stop()
+        if self.task.busy:
+            self.task.stop()
             self._status("Stopping…")
             self.stopButton.setEnabled(False)
 
@@ -512,7 +512,7 @@ class ComparisonPanel(QWidget):
         self.statusLabel.setToolTip(text)
 
     def _update_controls(self) -> None:
-        busy = self.runner.busy
+        busy = self.task.busy
         ready = self.state.dataset is not None and not self.state.training
         self.compareButton.setEnabled(not busy and ready)
         self.compareButton.setToolTip(

@@ -48,7 +48,8 @@ from ...core.models import AE
 from ...core.trained_model import TrainedModel
 from ..work.deferred_refresh import DeferredRefresh
 from ..widgets.image_grid import ImageGridView
-from ..work.latest_task import LatestTask, detached
+from ..work.private_copies import detached
+from ..work.tasks import Task
 
 CORRUPTION_LABELS = {
     "gaussian": "Gaussian noise",
@@ -234,7 +235,7 @@ class DenoisingPanel(QWidget):
         self._setting_probe = False
         self._captions: list[str] = []
 
-        self._task = LatestTask(self)
+        self._task = Task(self, newest_wins=True)
         self._task.finished.connect(self._on_results)
         self._task.failed.connect(lambda message: QMessageBox.warning(self, "Denoising failed", message))
 

@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.app_state import AppState, Event
-from ...core.batch_progress import ProgressCallback, StopCheck
 from ...core.config import ModelConfig, TrainConfig
 from ...core.evaluation import (
     BINARIZATION_LABELS,
@@ -47,9 +46,9 @@ from ...core.models import AE
 from ...core.recipe import training_data
 from ...core.trained_model import TrainedModel
 from ...core.text import format_duration
-from ..work.batch_task import BatchTask
 from ..work.deferred_refresh import DeferredRefresh
-from ..work.latest_task import LatestTask, detached
+from ..work.private_copies import detached
+from ..work.tasks import Task, TaskState
 
 DEFAULT_K = 100
 MAX_K = 5000
@@ -157,13 +156,13 @@ class EvaluatePanel(QWidget):
         self._rates: dict[ModelConfig, float] = {}  # decoder rows per second, per architecture
         self._test_sizes: dict[str, int] = {}  # test images per data set (+ classes), once known
 
-        self.task = BatchTask(state, self)
+        self.task = Task(self, state=state)
         self.task.finished.connect(self._on_finished)
         self.task.failed.connect(self._on_failed)
         self.task.stopped.connect(self._on_stopped)
         self.task.progressed.connect(lambda _fraction, text: self.statusLabel.setText(text))
         self.task.busy_changed.connect(self._update_controls)
-        self._calibration = LatestTask(self)
+        self._calibration = Task(self, newest_wins=True)
         self._calibration.finished.connect(self._on_calibrated)
         self._calibration.failed.connect(lambda _message: self.estimateLabel.setText(""))
 
@@ -281,20 +280,20 @@ class EvaluatePanel(QWidget):
         config = trained.train_config
         binarize, name, spec = config.binarize, trained.name, config.dataset
 
-        def run(progress: ProgressCallback, should_stop: StopCheck) -> EvaluationOutcome:
+        def run(task: TaskState) -> EvaluationOutcome:
             images, labels = _test_split(config)
             test_size = len(images)
             images, labels = _subset(images, labels, subset)
             start = time.perf_counter()
             evaluation = evaluate_model(
                 model, images, labels if model.config.conditional else None, binarize=binarize, iw_samples=k,
-                progress=progress, should_stop=should_stop,
+                progress=task.progress, should_stop=task.should_stop,
             )
             return EvaluationOutcome(evaluation, name, spec, test_size, time.perf_counter() - start)
 
         self._running_for = trained
         label = f"Evaluating, K = {k:,}" if k else "Evaluating"
-        self.task.start(label, run)
+        self.task.start(run, label=label)
 
     def stop(self) -> None:
         self.task.stop()

@@ -30,7 +30,8 @@ from ...core.latent import decode, sample_prior
 from ..work.deferred_refresh import DeferredRefresh
 from ..export_files import export_images, export_stem
 from ..widgets.image_grid import ImageGridView
-from ..work.latest_task import LatestTask, decode_in_background, detached
+from ..work.private_copies import decode_in_background, detached
+from ..work.tasks import Task
 
 DEFAULT_GRID = 8
 MAX_GRID = 12
@@ -46,7 +47,7 @@ class GenerationPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.seed = 0
-        self._task = LatestTask(self)
+        self._task = Task(self, newest_wins=True)
         self._task.finished.connect(self._show)
         self._task.failed.connect(lambda message: QMessageBox.warning(self, "Generation failed", message))
 

@@ -46,7 +46,8 @@ from ..work.deferred_refresh import DeferredRefresh
 from ..export_files import export_images, export_stem
 from ..widgets.image_grid import HIGHLIGHT, ImageGridView
 from ..widgets.images import to_qpixmap
-from ..work.latest_task import LatestTask, decode_in_background, detached
+from ..work.private_copies import decode_in_background, detached
+from ..work.tasks import Task
 
 SOURCES = (("map", "Map point"), ("image", "Test image"), ("class", "Class mean"), ("prior", "Prior sample"))
 # Linear first: on a 2-D map it is the straight line students expect; slerp matters in many dimensions.
@@ -172,10 +173,10 @@ class InterpolationPanel(QWidget):
         self._picking: list[EndpointBox] = []  # endpoints still to be taken from the next map clicks
         self._pointed: tuple[str, object] | None = None  # what the user last pointed at on the map
         self._clicked_index: int | None = None  # a dot selected by the click being handled, if any
-        self._path_task = LatestTask(self)
+        self._path_task = Task(self, newest_wins=True)
         self._path_task.finished.connect(self._show_path)
         self._path_task.failed.connect(lambda message: self._warn("Interpolation failed", message))
-        self._arithmetic_task = LatestTask(self)
+        self._arithmetic_task = Task(self, newest_wins=True)
         self._arithmetic_task.finished.connect(self._show_arithmetic)
         self._arithmetic_task.failed.connect(lambda message: self._warn("Latent arithmetic failed", message))
         self._timer = QTimer(self, timeout=self._advance)

@@ -3,7 +3,7 @@
 Every screen position is a latent vector (``ViewPlane.to_latent`` of its plane coordinates), so a
 click or a drag sets the probe the preview decodes, and what the preview shows is exactly the
 decoding of the point under the cursor. Encoding the split and decoding the manifold picture run
-on this panel's own TaskRunners; the GUI thread only projects, draws and answers the mouse.
+on this panel's own newest-wins Tasks; the GUI thread only projects, draws and answers the mouse.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from ...core.latent import Encoding, ViewPlane, encode, manifold, posterior_samp
 from ...core.models import AE
 from ..widgets.colours import UNLABELLED, class_colours
 from ..widgets.images import to_qpixmap, to_uint8_hwc
-from ..work.tasks import TaskContext, TaskRunner
+from ..work.tasks import Task, TaskState
 
 POINT_SIZE = 4
 POINT_ALPHA = 210
@@ -66,13 +66,13 @@ def anchored(view: ViewPlane, point: np.ndarray) -> ViewPlane:
 
 
 def _encode_split(
-    model: AE, images: torch.Tensor, labels: torch.Tensor | None, context: TaskContext
+    model: AE, images: torch.Tensor, labels: torch.Tensor | None, task: TaskState
 ) -> Encoding | None:
     """The split's encoding in chunks, giving up (None) as soon as a newer request stops this one."""
     mus: list[np.ndarray] = []
     logvars: list[np.ndarray] = []
     for start in range(0, max(len(images), 1), ENCODE_CHUNK):
-        if context.control.stopped:
+        if task.stopped:
             return None
         chunk = slice(start, start + ENCODE_CHUNK)
         part = encode(model, images[chunk], None if labels is None else labels[chunk])
@@ -161,10 +161,6 @@ class LatentMapPanel(QWidget):
         self._autorange_pending = False
         self._user_zoomed = False  # until the user pans or zooms, the view follows the cloud as it trains
         self._ellipse_rows: np.ndarray | None = None
-        self._encode_generation = 0
-        self._encode_pending = False
-        self._manifold_generation = 0  # bumped when the plane or the decoding class changes (see _invalidate_manifold)
-        self._manifold_pending = False
         self._manifold_model: tuple[AE, AE] | None = None  # (the GUI copy, the manifold task's private copy of it)
 
         self._build_toolbar()
@@ -190,12 +186,13 @@ class LatentMapPanel(QWidget):
         layout.addWidget(self._stack, 1)
         layout.addWidget(self.hintLabel)
 
-        self._encode_runner = TaskRunner(self)
-        self._encode_runner.finished.connect(self._on_encoded)
-        self._encode_runner.failed.connect(self._on_encode_failed)
-        self._manifold_runner = TaskRunner(self)
-        self._manifold_runner.finished.connect(self._on_manifold)
-        self._manifold_runner.failed.connect(self._on_manifold_failed)
+        # Newest request wins: a new model, data set or plane supersedes the work in progress.
+        self._encode_task = Task(self, newest_wins=True)
+        self._encode_task.finished.connect(self._on_encoded)
+        self._encode_task.failed.connect(self._on_encode_failed)
+        self._manifold_task = Task(self, newest_wins=True)
+        self._manifold_task.finished.connect(self._on_manifold)
+        self._manifold_task.failed.connect(self._on_manifold_failed)
         # Requests are checked on the next event-loop turn, so a burst of state changes (new model,
         # then training started) settles first and no encoding is started for nothing.
         self._encode_timer = QTimer(self, singleShot=True, interval=0, timeout=self._maybe_encode)
@@ -355,8 +352,8 @@ class LatentMapPanel(QWidget):
             self.state.unsubscribe(event, listener)
         self._encode_timer.stop()
         self._manifold_timer.stop()
-        self._encode_runner.shutdown()
-        self._manifold_runner.shutdown()
+        self._encode_task.shutdown()
+        self._manifold_task.shutdown()
 
     # -- encoding --------------------------------------------------------------------------
     def _incompatibility(self) -> str | None:
@@ -404,9 +401,7 @@ class LatentMapPanel(QWidget):
     def _on_training(self) -> None:
         if self.state.training:
             # The training panel provides encodings now; work in flight is superseded.
-            self._encode_generation += 1
-            self._encode_pending = False
-            self._encode_runner.stop()
+            self._encode_task.cancel()
         elif self.state.encoding is None:
             self._encode_timer.start()
 
@@ -416,35 +411,25 @@ class LatentMapPanel(QWidget):
             return
         if self._incompatibility() is not None:
             return
-        self._encode_generation += 1
-        if self._encode_runner.busy:
-            # Only the newest request matters: stop the running one and start afresh when it returns.
-            self._encode_pending = True
-            self._encode_runner.stop()
-            return
         self._start_encoding()
 
     def _start_encoding(self) -> None:
         state = self.state
         assert state.current is not None and state.dataset is not None
-        generation = self._encode_generation
         trained, dataset = state.current, state.dataset
         # A copy: the GUI copy's weights may be replaced in place while this runs (training snapshots).
         model = copy.deepcopy(trained.model)
         labels = dataset.test_labels if model.config.conditional else None
         images = dataset.test_images
         self.statusLabel.setText("Encoding the test split…")
-        self._encode_runner.start(
-            lambda context: (generation, trained, dataset, _encode_split(model, images, labels, context))
-        )
+        self._encode_task.start(lambda task: (trained, dataset, _encode_split(model, images, labels, task)))
 
-    def _on_encoded(self, result: tuple[int, object, object, Encoding | None]) -> None:
-        generation, trained, dataset, encoding = result
+    def _on_encoded(self, result: tuple[object, object, Encoding | None]) -> None:
+        trained, dataset, encoding = result
         self.statusLabel.clear()
         state = self.state
         current = (
             encoding is not None
-            and generation == self._encode_generation
             and trained is state.current
             and dataset is state.dataset
             and state.encoding is None
@@ -452,9 +437,6 @@ class LatentMapPanel(QWidget):
         )
         if current:
             state.set_encoding(encoding)
-        if self._encode_pending:
-            self._encode_pending = False
-            self._encode_timer.start()
 
     def _on_encode_failed(self, message: str) -> None:
         self.statusLabel.clear()
@@ -805,7 +787,7 @@ class LatentMapPanel(QWidget):
 
     def _invalidate_manifold(self) -> None:
         """The plane or the decoding class changed: pictures requested before now would be wrong."""
-        self._manifold_generation += 1
+        self._manifold_task.cancel()
         self.manifoldImage.hide()
         self._schedule_manifold()
 
@@ -814,9 +796,6 @@ class LatentMapPanel(QWidget):
         if not self.manifoldCheck.isChecked() or state.current is None or state.view is None or state.encoding is None:
             return
         if state.view.latent_dim != state.current.config.latent_dim:
-            return
-        if self._manifold_runner.busy:
-            self._manifold_pending = True
             return
         # A square region around the visible one, so tiles stay square whatever the widget's shape.
         (x0, x1), (y0, y1) = self._viewbox.viewRange()
@@ -837,27 +816,23 @@ class LatentMapPanel(QWidget):
             self._manifold_model = (shown, copy.deepcopy(shown))
         model = self._manifold_model[1]
         weights = {name: tensor.detach().clone() for name, tensor in shown.state_dict().items()}
-        plane, label, generation = state.view, state.decode_label(), self._manifold_generation
+        plane, label = state.view, state.decode_label()
 
-        def task(_context: TaskContext) -> tuple[int, np.ndarray, QRectF]:
-            model.load_state_dict(weights)  # one task at a time uses the private copy
+        def task(_task: TaskState) -> tuple[np.ndarray, QRectF]:
+            model.load_state_dict(weights)  # one run at a time uses the private copy
             pixels = to_uint8_hwc(tile(manifold(model, plane, x_range, y_range, n, label)))
-            return generation, pixels, rect
+            return pixels, rect
 
-        self._manifold_runner.start(task)
+        self._manifold_task.start(task)
 
-    def _on_manifold(self, result: tuple[int, np.ndarray, QRectF]) -> None:
-        generation, pixels, rect = result
-        wanted = self.manifoldCheck.isChecked() and self.state.encoding is not None
-        if generation == self._manifold_generation and wanted:
+    def _on_manifold(self, result: tuple[np.ndarray, QRectF]) -> None:
+        pixels, rect = result
+        if self.manifoldCheck.isChecked() and self.state.encoding is not None:
             # Row 0 of the mosaic is the top of the plane; the y-up view draws image row 0 at the bottom.
             image = pixels[::-1, :, 0] if pixels.shape[2] == 1 else pixels[::-1]
             self.manifoldImage.setImage(np.ascontiguousarray(image), levels=(0, 255), autoLevels=False)
             self.manifoldImage.setRect(rect)
             self.manifoldImage.show()
-        if self._manifold_pending:
-            self._manifold_pending = False
-            self._manifold_timer.start()
 
     def _on_manifold_failed(self, message: str) -> None:
         self.manifoldCheck.setChecked(False)

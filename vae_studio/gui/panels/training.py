@@ -1,8 +1,8 @@
 """The training panel: choose data, model and objective, then watch the model train live.
 
-Training runs on a worker thread (a TaskRunner task) that owns its own copy of the model. The
-GUI thread never trains or encodes: it receives plain copies (the message dataclasses below) and
-applies them to the GUI copy of the model, which the other panels show through AppState. Step
+Training runs on a worker thread (a Task) that owns its own copy of the model. The
+GUI thread never trains or encodes: it receives plain copies (core/training_report.py's
+messages) and applies them to the GUI copy of the model, which the other panels show through AppState. Step
 figures are throttled to about 10 per second, and a snapshot (weights + the test split's
 encoding) is sent every "map refresh" steps, but never before the GUI has applied the previous
 one, so a slow redraw lowers the snapshot rate instead of queueing work without end.
@@ -13,13 +13,10 @@ from __future__ import annotations
 import copy
 import math
 import re
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QValidator
@@ -46,21 +43,16 @@ from ...core.config import MAX_LATENT_DIM, TrainConfig
 from ...core.data import DATASET_CHOICES, ImageDataset
 from ...core.device import resolve_device
 from ...core.errors import VaeStudioError
-from ...core.latent import Encoding, encode
 from ...core.models import AE
 from ...core.recipe import new_trained_model, training_data
 from ...core.text import format_duration
 from ...core.trained_model import TrainedModel
-from ...core.trainer import EpochReport, Status, StepReport, Trainer
+from ...core.trainer import Status, Trainer
+from ...core.training_report import EpochFigures, Snapshot, StepFigures, TrainingReporter, take_snapshot
 from ..work.dataset_loader import DatasetLoader, folder_spec
 from ..work.gc_pauses import import_torch_optimisers
-from ..work.tasks import TaskContext, TaskRunner
+from ..work.tasks import Task, TaskState
 
-# At most ~10 step reports per second: a smooth live curve without flooding the GUI's event queue.
-REPORT_INTERVAL_S = 0.1
-# Samples per second are measured over the last few seconds, so the figure (and the ETA) recovers
-# quickly after a pause instead of averaging the pause into the whole run.
-RATE_WINDOW_S = 3.0
 SETTINGS_GROUP = "training"
 OPEN_FOLDER = "<open folder>"
 
@@ -85,46 +77,6 @@ CORRUPTION_ITEMS = (
 )
 
 
-# -- messages from the worker (plain copies: numbers, numpy arrays, frozen dataclasses) -----------
-@dataclass(frozen=True)
-class StepFigures:
-    """The latest step's figures and the per-step losses of every step since the previous report."""
-
-    step: int
-    total_steps: int
-    epoch: int  # 1-based, of this run
-    epochs: int
-    loss: float
-    recon: float
-    kl: float
-    beta: float
-    samples_per_s: float
-    eta_s: float
-    new_loss: np.ndarray
-    new_recon: np.ndarray
-    new_kl: np.ndarray
-
-
-@dataclass(frozen=True)
-class EpochFigures:
-    epoch: int
-    step: int  # the step count at the end of the epoch, where the test loss is marked
-    train_loss: float
-    test_loss: float
-    test_recon: float
-    test_kl: float
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The worker model's weights (CPU copies) and its encoding of the test split at ``step``."""
-
-    step: int
-    weights: dict[str, np.ndarray]
-    encoding: Encoding
-
-
 @dataclass(frozen=True)
 class RunOutcome:
     """The task's result. ``final`` holds the weights kept: after divergence, the last good ones."""
@@ -137,11 +89,10 @@ class RunOutcome:
 
 
 class TrainingJob:
-    """The task the worker thread runs: it trains its own model and reports plain copies.
+    """The task the worker thread runs: it trains its own model; a core TrainingReporter reports.
 
-    Two things are shared with the GUI thread while it runs: ``refresh_steps``, which the GUI may
-    change at any time (assigning an int is atomic), and ``snapshot_applied``, which the GUI sets
-    once it has shown a snapshot.
+    The GUI thread may change ``reporter.refresh_steps`` at any time and sets
+    ``reporter.snapshot_taken`` once it has shown a snapshot.
     """
 
     def __init__(
@@ -154,92 +105,31 @@ class TrainingJob:
     ) -> None:
         self.model = model
         self.config = config
-        self.test_images = test_images
-        self.test_labels = test_labels
-        self.refresh_steps = refresh_steps
-        self.snapshot_applied = threading.Event()
-        self.snapshot_applied.set()
-        self._context: TaskContext | None = None
-        self._last: StepReport | None = None
-        self._pending: tuple[list[float], list[float], list[float]] = ([], [], [])
-        self._reported_at = 0.0
-        self._snapshot_step = 0
-        self._rate_window: deque[tuple[float, int]] = deque()
+        self._task: TaskState | None = None
+        self.reporter = TrainingReporter(
+            self._send,
+            batch_size=config.batch_size,
+            epochs=config.epochs,
+            refresh_steps=refresh_steps,
+            snapshot=lambda step: take_snapshot(model, step, test_images, test_labels),
+        )
 
-    def __call__(self, context: TaskContext) -> RunOutcome:
-        self._context = context
+    def _send(self, message: object) -> None:
+        assert self._task is not None
+        self._task.report(message, force=True)  # the reporter throttles itself
+
+    def __call__(self, task: TaskState) -> RunOutcome:
+        self._task = task
         import_torch_optimisers()
         dataset = training_data(self.config)
-        trainer = Trainer(
-            self.model, dataset, self.config, control=context.control, device=resolve_device(self.config.device)
-        )
-        trainer.on_step(self._on_step)
-        trainer.on_epoch(self._on_epoch)
+        trainer = Trainer(self.model, dataset, self.config, control=task.control, device=resolve_device(self.config.device))
+        self.reporter.attach(trainer)
         self.model.to(trainer.device)
-        # The untrained model's map first, so the picture starts moving from where training starts.
-        self._send_snapshot(0)
-        self._rate_window.append((time.perf_counter(), 0))
+        self.reporter.start()
         result = trainer.run()
-        self._flush()
-        return RunOutcome(result.status, result.message, result.steps, result.epochs, self._snapshot(result.steps))
-
-    def _on_step(self, report: StepReport) -> None:
-        for pending, value in zip(self._pending, (report.loss, report.recon, report.kl)):
-            pending.append(value)
-        self._last = report
-        snapshot_due = report.step - self._snapshot_step >= self.refresh_steps and self.snapshot_applied.is_set()
-        if snapshot_due or time.perf_counter() - self._reported_at >= REPORT_INTERVAL_S:
-            self._flush()
-        if snapshot_due:
-            self._send_snapshot(report.step)
-
-    def _on_epoch(self, report: EpochReport) -> None:
-        self._flush()  # the history's steps must be complete before the epoch's test loss is placed
-        step = self._last.step if self._last is not None else 0
-        test = report.test
-        assert self._context is not None
-        self._context.report(
-            EpochFigures(report.epoch, step, report.train_loss, test.loss, test.recon, test.kl, report.seconds)
-        )
-
-    def _flush(self) -> None:
-        last, context = self._last, self._context
-        if last is None or context is None or not self._pending[0]:
-            return
-        now = time.perf_counter()
-        window = self._rate_window
-        window.append((now, last.step))
-        while len(window) > 2 and now - window[1][0] >= RATE_WINDOW_S:
-            window.popleft()
-        then, then_step = window[0]
-        batch = self.config.batch_size
-        rate = (last.step - then_step) * batch / (now - then) if now > then else last.samples_per_s
-        eta = (last.total_steps - last.step) * batch / rate if rate > 0 else last.eta_s
-        loss, recon, kl = (np.array(values, dtype=np.float64) for values in self._pending)
-        context.report(
-            StepFigures(
-                last.step, last.total_steps, last.epoch, self.config.epochs, last.loss, last.recon, last.kl,
-                last.beta, rate, eta, loss, recon, kl,
-            )
-        )
-        for values in self._pending:
-            values.clear()
-        self._reported_at = now
-
-    def _send_snapshot(self, step: int) -> None:
-        assert self._context is not None
-        self.snapshot_applied.clear()
-        self._snapshot_step = step
-        self._context.report(self._snapshot(step))
-
-    def _snapshot(self, step: int) -> Snapshot:
-        model = self.model
-        weights = {name: value.detach().to("cpu", copy=True).numpy() for name, value in model.state_dict().items()}
-        was_training = model.training
-        model.eval()
-        encoding = encode(model, self.test_images, self.test_labels)
-        model.train(was_training)
-        return Snapshot(step, weights, encoding)
+        self.reporter.flush()
+        final = self.reporter.snapshot(result.steps)
+        return RunOutcome(result.status, result.message, result.steps, result.epochs, final)
 
 
 @dataclass
@@ -320,7 +210,7 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.loader = loader
-        self.runner = TaskRunner(self)
+        self.task = Task(self)
         self._run: _Run | None = None
         self._syncing_combo = False
         self._loading_spec: str | None = None  # what the loader is loading now
@@ -567,12 +457,12 @@ class TrainingPanel(QWidget):
         self.trainButton.clicked.connect(self.start)
         self.pauseButton.toggled.connect(self._on_pause_toggled)
         self.stopButton.clicked.connect(self.stop)
-        self.runner.progress.connect(self._on_report)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
+        self.task.partial.connect(self._on_report)
+        self.task.finished.connect(self._on_finished)
+        self.task.failed.connect(self._on_failed)
         self.loader.loading.connect(self._on_loading)
         self.loader.failed.connect(self._on_load_failed)
-        self.loader.runner.busy_changed.connect(self._update_controls)
+        self.loader.busy_changed.connect(self._update_controls)
         self.state.subscribe(Event.DATASET, self._on_dataset)
         self.state.subscribe(Event.MODELS, self._on_models)
 
@@ -584,7 +474,7 @@ class TrainingPanel(QWidget):
     def start(self) -> None:
         """Build a new model from the controls and train it on the worker thread."""
         dataset = self.state.dataset
-        if self._run is not None or dataset is None or self.loader.runner.busy:
+        if self._run is not None or dataset is None or self.loader.busy:
             return
         kind = str(self.modelKindCombo.currentData())
         try:
@@ -618,7 +508,7 @@ class TrainingPanel(QWidget):
         # encoding of the untrained model that could land after the first snapshot.
         self.state.set_training(True)
         self.state.add_model(trained)
-        self.runner.start(job)
+        self.task.start(job)
         self._show_progress(self._run)
         self._update_controls()
 
@@ -627,7 +517,7 @@ class TrainingPanel(QWidget):
         if self._run is None:
             return
         self._run.stopping = True
-        self.runner.stop()
+        self.task.stop()
         self.statusLabel.setText("Stopping…")
         self._update_controls()
 
@@ -635,7 +525,7 @@ class TrainingPanel(QWidget):
         """Stop and join the worker (the main window's closeEvent calls this); keeps what was trained."""
         self._save_settings()
         run, self._run = self._run, None
-        self.runner.shutdown()
+        self.task.shutdown()
         if run is not None:
             self._end_run(run, "Stopped when the window closed.")
 
@@ -675,13 +565,10 @@ class TrainingPanel(QWidget):
             self._apply_epoch(run, message)
         elif isinstance(message, Snapshot):
             self._apply_snapshot(run, message)
-            run.job.snapshot_applied.set()  # only now may the worker send the next one
+            run.job.reporter.snapshot_taken.set()  # only now may the worker send the next one
 
     def _apply_steps(self, run: _Run, figures: StepFigures) -> None:
-        history = run.trained.history
-        history.step_loss.extend(figures.new_loss.tolist())
-        history.step_recon.extend(figures.new_recon.tolist())
-        history.step_kl.extend(figures.new_kl.tolist())
+        figures.add_to(run.trained.history)
         if self.state.current is run.trained:
             self.state.history_changed()
         run.fraction = figures.step / max(figures.total_steps, 1)
@@ -692,19 +579,12 @@ class TrainingPanel(QWidget):
         self._show_progress(run)
 
     def _apply_epoch(self, run: _Run, figures: EpochFigures) -> None:
-        history = run.trained.history
-        history.epoch_train_loss.append(figures.train_loss)
-        history.epoch_test_loss.append(figures.test_loss)
-        history.epoch_test_recon.append(figures.test_recon)
-        history.epoch_test_kl.append(figures.test_kl)
-        history.epoch_end_step.append(figures.step)
+        figures.add_to(run.trained.history)
         if self.state.current is run.trained:
             self.state.history_changed()
 
     def _apply_snapshot(self, run: _Run, snapshot: Snapshot) -> None:
-        model = run.trained.model
-        # from_numpy shares the message's private copy; load_state_dict copies it into the GUI model.
-        model.load_state_dict({name: torch.from_numpy(value) for name, value in snapshot.weights.items()})
+        snapshot.load_into(run.trained.model)
         if self.state.current is not run.trained:
             return  # another model is shown: it keeps its own map
         self.state.current_weights_changed()
@@ -766,14 +646,14 @@ class TrainingPanel(QWidget):
         if self._run is None:
             return
         if paused:
-            self.runner.pause()
+            self.task.pause()
         else:
-            self.runner.resume()
+            self.task.resume()
         self._show_progress(self._run)
 
     def _on_refresh_changed(self, steps: int) -> None:
         if self._run is not None:
-            self._run.job.refresh_steps = steps
+            self._run.job.reporter.refresh_steps = steps
 
     def _on_models(self) -> None:
         """Removing the model being trained ends its run: there is nothing left to show it in."""
@@ -857,7 +737,7 @@ class TrainingPanel(QWidget):
         self._set_enabled(self.noiseSpin, idle and self.corruptionCombo.currentData() != "none")
         self._update_conditional_choice()
 
-        loading = self.loader.runner.busy
+        loading = self.loader.busy
         ready = self.state.dataset is not None and not loading
         self.trainButton.setEnabled(idle and ready)
         self.trainButton.setToolTip(

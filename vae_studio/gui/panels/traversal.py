@@ -39,7 +39,8 @@ from ...core.factors import FactorAnalysis, factor_analysis
 from ...core.traversal import DimensionUsage, Traversal, dimension_usage, traversal_values, traverse
 from ..work.deferred_refresh import DeferredRefresh
 from ..widgets.image_grid import ImageGridView
-from ..work.latest_task import LatestTask, decode_in_background, detached
+from ..work.private_copies import decode_in_background, detached
+from ..work.tasks import Task
 
 POINTS = (("probe", "Clicked map point"), ("selected", "Selected image's μ"), ("origin", "Prior mean (0)"))
 DEFAULT_ROWS = 10
@@ -72,10 +73,10 @@ class TraversalPanel(QWidget):
         self.usage: DimensionUsage | None = None
         self.traversal: Traversal | None = None
         self.factors: FactorAnalysis | None = None
-        self._grid_task = LatestTask(self)
+        self._grid_task = Task(self, newest_wins=True)
         self._grid_task.finished.connect(self._show_traversal)
         self._grid_task.failed.connect(lambda message: QMessageBox.warning(self, "Traversal failed", message))
-        self._factor_task = LatestTask(self)
+        self._factor_task = Task(self, newest_wins=True)
         self._factor_task.finished.connect(self._show_factors)
         self._factor_task.failed.connect(lambda message: QMessageBox.warning(self, "Factor analysis failed", message))
 

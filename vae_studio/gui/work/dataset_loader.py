@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from ...core.app_state import AppState, Event
 from ...core.data import ImageDataset, load_dataset
-from .tasks import TaskRunner
+from .tasks import Task
 
 
 def folder_spec(folder: str | os.PathLike[str]) -> str:
@@ -38,9 +38,10 @@ class DatasetLoader(QObject):
     def __init__(self, state: AppState, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.runner = TaskRunner(self)
-        self.runner.finished.connect(self._on_loaded)
-        self.runner.failed.connect(self._on_failed)
+        self.task = Task(self)
+        self.task.finished.connect(self._on_loaded)
+        self.task.failed.connect(self._on_failed)
+        self.busy_changed = self.task.busy_changed
         self._pending: str | None = None
         state.subscribe(Event.CURRENT_MODEL, self._follow_current_model)
 
@@ -52,11 +53,11 @@ class DatasetLoader(QObject):
 
     def load(self, spec: str) -> None:
         """Load ``spec`` (see ``core.data.load_dataset``); a request made while busy replaces any queued one."""
-        if self.runner.busy:
+        if self.busy:
             self._pending = spec
             return
         self.loading.emit(spec)
-        self.runner.start(lambda _context: load_dataset(spec))
+        self.task.start(lambda _task: load_dataset(spec))
 
     @Slot(object)
     def _on_loaded(self, dataset: ImageDataset) -> None:
@@ -73,6 +74,10 @@ class DatasetLoader(QObject):
             spec, self._pending = self._pending, None
             self.load(spec)
 
+    @property
+    def busy(self) -> bool:
+        return self.task.busy
+
     def shutdown(self) -> None:
-        self.runner.shutdown()
+        self.task.shutdown()
 

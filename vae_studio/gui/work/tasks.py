@@ -1,11 +1,20 @@
-"""Long work off the GUI thread, the way Orange3's widgets run their optimisers.
+"""The one way the GUI runs long work off its thread, after Orange3's ``ConcurrentWidgetMixin``/``TaskState``.
 
-A :class:`TaskRunner` runs one task at a time: a plain function ``fn(context)`` executed by a
-worker object moved to a fresh ``QThread``. The function reports partial results with
-``context.report(obj)`` (plain copies only: numbers, numpy arrays, frozen dataclasses of them),
-checks ``context.control`` (the core's stop/pause flag) between steps, and returns its result.
-Signals carry those objects to the GUI thread. ``shutdown()`` stops and joins the thread, so
-closing a window never leaves a thread running.
+A :class:`Task` runs one plain function ``fn(task_state)`` at a time on a fresh ``QThread``. The
+function gets a :class:`TaskState`: the core's stop/pause flag (``control``, ``should_stop()``,
+checked between batches), ``report(obj)`` for partial results (plain copies only: numbers, numpy
+arrays, frozen dataclasses of them) and ``progress(done, total)``, both throttled to one message
+per ``REPORT_INTERVAL_S``. Signals carry them to the GUI thread: ``partial``, ``progressed``
+(fraction and a "label · 1,200/10,000 images · ETA 12 s" text, also shown in the status bar when
+the task was given the AppState), then ``finished(result)``, ``failed(message)`` or ``stopped()``
+(the function raised the core's ``Stopped``). Options:
+
+- ``newest_wins``: a start while a run is in progress stops that run (cancel-on-restart), runs the
+  new function when it returns, and only the newest run's results are emitted; ``request(fn,
+  background=False)`` computes a cheap request at once on the GUI thread under the same rule.
+- ``cancel()`` drops every result still on its way.
+
+``shutdown()`` stops the run and joins its thread, so closing a window never leaves a thread running.
 
 Task threads run at a lower priority than the GUI thread. On a machine with two cores a training
 run (its thread and torch's helper threads) wants both, and at equal priority the GUI thread waits
@@ -23,6 +32,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import traceback
 import weakref
 from collections.abc import Callable
@@ -30,15 +40,21 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from ...core.app_state import AppState
+from ...core.batch_progress import Stopped
 from ...core.errors import VaeStudioError
+from ...core.text import format_duration
+from ...core.throttle import Throttle
 from ...core.trainer import RunControl
 
 log = logging.getLogger(__name__)
 
-# Every thread a TaskRunner starts, so tests can fail when one is left running.
+# Every thread a Task starts, so tests can fail when one is left running.
 _threads: weakref.WeakSet[QThread] = weakref.WeakSet()
 # Added to a task thread's nice value on Linux (19 is the lowest priority): `nice`'s usual increment.
 TASK_NICE = 10
+# No ETA before this much work is done: the first batches include warm-up and would mislead.
+ETA_AFTER_FRACTION = 0.02
 
 
 def _lower_this_threads_priority() -> None:
@@ -52,24 +68,63 @@ def _lower_this_threads_priority() -> None:
 
 
 def running_threads() -> list[QThread]:
-    """Task threads that are still running (normally none once every runner was shut down)."""
+    """Task threads that are still running (normally none once every task was shut down)."""
     return [thread for thread in list(_threads) if thread.isRunning()]
 
 
-class TaskContext:
-    """What a task function gets: the stop/pause flag and a way to send partial results."""
+class TaskState:
+    """What a task function gets: the stop/pause flag and throttled ways to send results and progress."""
 
-    def __init__(self, control: RunControl, report: Callable[[object], None]) -> None:
+    def __init__(self, control: RunControl, send: Callable[[object], None]) -> None:
         self.control = control
-        self.report = report
+        self._send = send
+        self._report_throttle = Throttle()
+        self._progress_throttle = Throttle()
+
+    @property
+    def stopped(self) -> bool:
+        return self.control.stopped
+
+    def should_stop(self) -> bool:
+        """The core's ``StopCheck``: True once the user (or a newer request) asked this run to stop."""
+        return self.control.stopped
+
+    def report(self, result: object, *, force: bool = False) -> bool:
+        """Send a partial result, unless one was sent less than REPORT_INTERVAL_S ago (``force``: always).
+
+        Returns whether it was sent, so a caller that accumulates between reports knows when to start afresh.
+        """
+        if not (force or self._report_throttle.due()):
+            return False
+        self._send(result)
+        return True
+
+    def progress(self, done: int, total: int) -> None:
+        """The core's ``ProgressCallback``: at most one message per REPORT_INTERVAL_S, and always the last."""
+        if done >= total or self._progress_throttle.due():
+            self._send(_Progress(done, total))
+
+
+class _Progress:
+    __slots__ = ("done", "total")
+
+    def __init__(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+
+
+class _StoppedMarker:
+    """The result of a run that raised ``Stopped`` (a sentinel that crosses the thread boundary)."""
+
+
+_STOPPED = _StoppedMarker()
 
 
 class _Worker(QObject):
-    progress = Signal(object)
+    sent = Signal(object)
     done = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, fn: Callable[[TaskContext], Any], control: RunControl) -> None:
+    def __init__(self, fn: Callable[[TaskState], Any], control: RunControl) -> None:
         super().__init__()
         self._fn = fn
         self._control = control
@@ -78,7 +133,9 @@ class _Worker(QObject):
     def run(self) -> None:
         _lower_this_threads_priority()
         try:
-            result = self._fn(TaskContext(self._control, self.progress.emit))
+            result = self._fn(TaskState(self._control, self.sent.emit))
+        except Stopped:
+            self.done.emit(_STOPPED)
         except VaeStudioError as exc:
             self.failed.emit(str(exc))
         except Exception as exc:  # a bug must reach the user as a message, not kill the thread silently
@@ -88,44 +145,79 @@ class _Worker(QObject):
             self.done.emit(result)
 
 
-class TaskRunner(QObject):
-    """Runs one background task at a time and relays its signals to the GUI thread."""
+TaskFunction = Callable[[TaskState], Any]
 
-    progress = Signal(object)
-    finished = Signal(object)
-    failed = Signal(str)
+
+class Task(QObject):
+    """Runs one background function at a time and relays what it sends to the GUI thread (module doc)."""
+
+    partial = Signal(object)  # what the function passed to TaskState.report
+    progressed = Signal(float, str)  # fraction done and "label · 1,200/10,000 images · ETA 12 s"
+    finished = Signal(object)  # the function's result
+    failed = Signal(str)  # a VaeStudioError's message (or an unexpected error's)
+    stopped = Signal()  # the function raised Stopped: the user stopped it
     busy_changed = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(
+        self, parent: QObject | None = None, *, newest_wins: bool = False, state: AppState | None = None
+    ) -> None:
         super().__init__(parent)
+        self.newest_wins = newest_wins
+        self.state = state  # given: progress also goes to the status bar (while no model trains)
+        self.control = RunControl()
         self._thread: QThread | None = None
         self._worker: _Worker | None = None
-        self.control = RunControl()
+        self._generation = 0  # bumped by every request and by cancel(); a run's results count only if current
+        self._running_generation = -1
+        self._pending: tuple[TaskFunction, str, str] | None = None
+        self._label = ""
+        self._unit = ""
+        self._started = 0.0
 
     @property
     def busy(self) -> bool:
         return self._thread is not None
 
-    def start(self, fn: Callable[[TaskContext], Any]) -> bool:
-        """Start ``fn`` on a new thread; returns False (and starts nothing) while a task runs."""
+    def start(self, fn: TaskFunction, *, label: str = "", unit: str = "images") -> bool:
+        """Run ``fn(task_state)`` on a new thread; ``label`` names it in progress messages.
+
+        While a run is in progress: with ``newest_wins`` that run is stopped and ``fn`` runs after it
+        (True); otherwise nothing starts (False). ``fn`` must only touch private copies.
+        """
         if self.busy:
-            return False
-        self.control = RunControl()
-        thread = QThread()
-        _threads.add(thread)
-        worker = _Worker(fn, self.control)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.progress.connect(self.progress)
-        worker.done.connect(self._on_done)
-        worker.failed.connect(self._on_failed)
-        self._thread, self._worker = thread, worker
-        thread.start(QThread.Priority.LowPriority)
-        self.busy_changed.emit(True)
+            if not self.newest_wins:
+                return False
+            self._generation += 1
+            self._pending = (fn, label, unit)
+            self.control.stop()
+            return True
+        self._generation += 1
+        self._launch(fn, label, unit)
         return True
 
+    def request(self, fn: Callable[[], object], *, background: bool) -> None:
+        """A newest-wins request for ``fn()``: at once on the GUI thread (``background`` False: the
+        result is emitted before this returns) or on the worker thread."""
+        if background:
+            self.start(lambda _state: fn())
+            return
+        self._generation += 1
+        self._pending = None  # older background work is dropped when it returns
+        try:
+            result = fn()
+        except VaeStudioError as exc:
+            self.failed.emit(str(exc))
+            return
+        self.finished.emit(result)
+
+    def cancel(self) -> None:
+        """Drop every request made so far: results still on their way are not emitted."""
+        self._generation += 1
+        self._pending = None
+        self.control.stop()
+
     def stop(self) -> None:
-        """Ask the task to stop at its next check; the finished/failed signal still follows."""
+        """Ask the run to stop at its next check; ``finished``, ``stopped`` or ``failed`` still follows."""
         self.control.stop()
 
     def pause(self) -> None:
@@ -135,20 +227,41 @@ class TaskRunner(QObject):
         self.control.resume()
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Stop the task and wait for its thread; True when no thread is left running."""
+        """Stop the run and wait for its thread; True when no thread is left running."""
+        self._pending = None
         if self._thread is None:
             return True
         self.control.stop()
         if self._worker is not None:
             # Results that arrive after shutdown have nobody left to show them to.
-            for signal in (self._worker.progress, self._worker.done, self._worker.failed):
+            for signal in (self._worker.sent, self._worker.done, self._worker.failed):
                 signal.disconnect()
+        self._clear_progress()
         thread = self._thread
         thread.quit()
         finished = thread.wait(timeout_ms)
         if finished:
             self._release()
         return finished
+
+    # -- internals ----------------------------------------------------------------------
+    def _launch(self, fn: TaskFunction, label: str, unit: str) -> None:
+        self.control = RunControl()
+        self._running_generation = self._generation
+        self._label, self._unit, self._started = label, unit, time.perf_counter()
+        thread = QThread()
+        _threads.add(thread)
+        worker = _Worker(fn, self.control)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.sent.connect(self._on_sent)
+        worker.done.connect(self._on_done)
+        worker.failed.connect(self._on_failed)
+        self._thread, self._worker = thread, worker
+        thread.start(QThread.Priority.LowPriority)
+        self.busy_changed.emit(True)
+        if label:
+            self._show(0.0, f"{label}…")
 
     def _release(self) -> None:
         thread, worker = self._thread, self._worker
@@ -161,12 +274,58 @@ class TaskRunner(QObject):
             worker.deleteLater()
         self.busy_changed.emit(False)
 
+    def _current(self) -> bool:
+        return self._running_generation == self._generation
+
+    def _finish(self) -> bool:
+        """Release the thread; start the pending request if any. True when the run's result counts."""
+        current = self._current()
+        self._release()
+        if self._label:
+            self._clear_progress()
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._launch(*pending)
+            return False
+        return current
+
+    @Slot(object)
+    def _on_sent(self, message: object) -> None:
+        if not self._current():
+            return
+        if isinstance(message, _Progress):
+            self._on_progress(message.done, message.total)
+        else:
+            self.partial.emit(message)
+
+    def _on_progress(self, done: int, total: int) -> None:
+        fraction = done / total if total else 1.0
+        text = f"{self._label} · {done:,}/{total:,} {self._unit}"
+        if fraction >= ETA_AFTER_FRACTION and done < total:
+            elapsed = time.perf_counter() - self._started
+            text += f" · ETA {format_duration(elapsed * (1.0 - fraction) / fraction)}"
+        self._show(fraction, text)
+
+    def _show(self, fraction: float, text: str) -> None:
+        self.progressed.emit(fraction, text)
+        # A training run owns the status bar while it runs; this task's progress is in its panel then.
+        if self.state is not None and not self.state.training:
+            self.state.set_progress(fraction, text)
+
+    def _clear_progress(self) -> None:
+        if self.state is not None and self._label and not self.state.training:
+            self.state.set_progress(None)
+
     @Slot(object)
     def _on_done(self, result: object) -> None:
-        self._release()
-        self.finished.emit(result)
+        if not self._finish():
+            return
+        if result is _STOPPED:
+            self.stopped.emit()
+        else:
+            self.finished.emit(result)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
-        self._release()
-        self.failed.emit(message)
+        if self._finish():
+            self.failed.emit(message)
