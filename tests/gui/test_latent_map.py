@@ -460,11 +460,11 @@ def test_in_the_main_window_an_opened_checkpoint_is_mapped_and_clicks_decode(
     qtbot, main_window, tiny_checkpoint
 ) -> None:
     trained = main_window.open_checkpoint(tiny_checkpoint)
-    state, panel = main_window.state, main_window.latent_map_panel
+    state, panel = main_window.state, main_window.panels["latentMap"]
     qtbot.waitUntil(lambda: state.encoding is not None, timeout=TIMEOUT_MS)
     assert len(panel.scatter.data) == len(state.dataset.test_images)
     settle(panel)
-    preview = main_window.preview_panel
+    preview = main_window.panels["preview"]
     (x0, x1), (y0, y1) = panel.latentMap.getViewBox().viewRange()
     assert_click_decodes_exactly(qtbot, state, panel, preview, (0.3 * x0 + 0.7 * x1, 0.6 * y0 + 0.4 * y1))
     assert state.current is trained

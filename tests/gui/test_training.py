@@ -180,7 +180,7 @@ def test_shutdown_mid_run_joins_the_worker_and_keeps_the_model(qtbot, panel: Tra
 
 
 def test_closing_the_main_window_mid_run_stops_training(qtbot, main_window) -> None:
-    panel = main_window.training_panel
+    panel = main_window.panels["training"]
     configure(panel, subset=4096, batch=16, epochs=5, refresh=50)
     panel.trainButton.click()
     qtbot.waitUntil(lambda: main_window.state.current.history.steps >= 1, timeout=RUN_TIMEOUT_MS)

@@ -13,13 +13,14 @@ from enum import Enum
 import numpy as np
 
 from .data import ImageDataset
-from .latent import Encoding, ViewPlane
+from .latent import Encoding, ViewPlane, posterior_samples
 from .trained_model import TrainedModel
 
 
 class Event(Enum):
     MODELS = "models"  # the list of models, a name or a saved/unsaved flag changed
-    CURRENT_MODEL = "current_model"  # another model is shown (or its weights were replaced)
+    CURRENT_MODEL = "current_model"  # another model is shown
+    WEIGHTS = "weights"  # the current model's weights were replaced in place (a training snapshot)
     DATASET = "dataset"  # the data set that maps and previews use
     ENCODING = "encoding"  # the test split's encoding for the current model
     VIEW = "view"  # the 2-D view plane through latent space
@@ -32,6 +33,10 @@ class Event(Enum):
 
 
 Listener = Callable[[], None]
+
+# Draws from the selected image's posterior that the map marks and the preview decodes: the same
+# draws in both, since both take them from AppState.selection_samples.
+POSTERIOR_SAMPLES = 8
 
 
 class AppState:
@@ -55,6 +60,10 @@ class AppState:
     def unsubscribe(self, event: Event, listener: Listener) -> None:
         if listener in self._listeners[event]:
             self._listeners[event].remove(listener)
+
+    def subscribers(self, event: Event) -> int:
+        """How many listeners follow ``event`` (none once every panel has shut down)."""
+        return len(self._listeners[event])
 
     def _emit(self, event: Event) -> None:
         for listener in list(self._listeners[event]):
@@ -93,8 +102,8 @@ class AppState:
         self._emit(Event.SELECTION)
 
     def current_weights_changed(self) -> None:
-        """The current model's weights were replaced (a training snapshot): views must redraw."""
-        self._emit(Event.CURRENT_MODEL)
+        """The current model's weights were replaced (a training snapshot): views that decode must redraw."""
+        self._emit(Event.WEIGHTS)
 
     # -- data and views ------------------------------------------------------------
     def set_dataset(self, dataset: ImageDataset | None) -> None:
@@ -149,6 +158,14 @@ class AppState:
             if 0 <= label < current.config.num_classes:
                 return label
         return 0
+
+    def selection_samples(self) -> np.ndarray | None:
+        """POSTERIOR_SAMPLES draws z ~ q(z|x) for the selected test image (seeded by its index, so every
+        view shows the same draws); None without a selection or for a model with no posterior spread (an AE)."""
+        encoding, index = self.encoding, self.selected_index
+        if encoding is None or encoding.logvar is None or index is None or index >= len(encoding.mu):
+            return None
+        return posterior_samples(encoding.mu[index], encoding.logvar[index], n=POSTERIOR_SAMPLES, seed=index)
 
     def set_overlay_path(self, path: np.ndarray | None) -> None:
         """Ask the map to draw latent points (M, d) as a path (None clears it); the panel that set it owns it."""

@@ -47,7 +47,7 @@ from ...core.anomaly import (
     threshold_at_false_positive_rate,
 )
 from ...core.app_state import AppState, Event
-from ...core.data import DATASET_CHOICES
+from ...core.data import DATASET_CHOICES, format_class_list
 from ...core.evaluation import BINARIZATION_LABELS
 from ...core.models import AE
 from ...core.trained_model import TrainedModel
@@ -55,6 +55,7 @@ from ..work.deferred_refresh import DeferredRefresh
 from ..widgets.image_grid import ImageGridView
 from ..work.private_copies import detached
 from ..work.tasks import Task, TaskState
+from .base import Panel
 
 SCORE_ITEMS = (("recon", "Reconstruction error"), ("elbo", "Negative ELBO"))
 DEFAULT_FALSE_POSITIVE_RATE = 0.05  # the threshold starts where it flags 5% of normal images (as the CLI reports)
@@ -73,19 +74,6 @@ WARNING_STYLE = (
     "background: #fff3cd; color: #664d03; border: 1px solid #e0c36a; border-radius: 3px; padding: 4px;"
 )
 ERROR_COLORMAP = "inferno"  # perceptually uniform and dark at zero, so an error-free pixel reads as black
-
-
-def class_list_text(classes: list[int]) -> str:
-    """Class numbers as the compact list the core parses: [0, 1, 2, 5] -> ``0-2,5``."""
-    parts: list[str] = []
-    values = sorted(set(classes))
-    start = 0
-    for i in range(1, len(values) + 1):
-        if i == len(values) or values[i] != values[i - 1] + 1:
-            first, last = values[start], values[i - 1]
-            parts.append(str(first) if first == last else f"{first}-{last}")
-            start = i
-    return ",".join(parts)
 
 
 def error_heatmap(error_maps: np.ndarray, vmax: float) -> np.ndarray:
@@ -108,12 +96,13 @@ class AnomalyOutcome:
     binarize: str
 
 
-class AnomalyPanel(QWidget):
+class AnomalyPanel(Panel):
     """Choose outliers and a score, run, then read the histograms, ROC, threshold and gallery."""
 
+    name = "anomaly"
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.outcome: AnomalyOutcome | None = None
         self.threshold = 0.0
         self._scored: TrainedModel | None = None  # the model the shown results belong to
@@ -133,9 +122,8 @@ class AnomalyPanel(QWidget):
         self._build_gallery()
         self._build_layout()
         self._updates = DeferredRefresh(self, self._on_model)
-        self._subscriptions = [(Event.CURRENT_MODEL, self._updates.request)]
-        for event, listener in self._subscriptions:
-            state.subscribe(event, listener)
+        self.subscribe(Event.CURRENT_MODEL, self._updates.request)
+        self.subscribe(Event.WEIGHTS, self._updates.request)
         self._on_model()
 
     # -- construction --------------------------------------------------------------------
@@ -171,8 +159,8 @@ class AnomalyPanel(QWidget):
         style = self.style()
         self.runButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Run", objectName="runButton")
         self.runButton.setToolTip("Score the normal test images and the outliers with the current model")
-        self.stopButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop", objectName="stopButton")
-        self.statusLabel = QLabel(objectName="statusLabel")
+        self.stopButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop", objectName="anomalyStopButton")
+        self.statusLabel = QLabel(objectName="anomalyStatusLabel")
         self.statusLabel.setStyleSheet("color: gray;")
         self.statusLabel.hide()
         self.warningLabel = QLabel(objectName="warningLabel")
@@ -388,13 +376,6 @@ class AnomalyPanel(QWidget):
         self.task.stop()
         self._set_status("Stopping…")
 
-    def shutdown(self) -> None:
-        """Stop listening, stop the scoring and join its thread."""
-        for event, listener in self._subscriptions:
-            self.state.unsubscribe(event, listener)
-        self._updates.stop()
-        self.task.shutdown()
-
     def set_threshold(self, threshold: float) -> None:
         """Flag scores >= ``threshold``: recount precision and recall, move the line, slider and ROC point."""
         self.threshold = float(threshold)
@@ -429,7 +410,7 @@ class AnomalyPanel(QWidget):
         names = trained.class_names
         if config.classes and len(names) > len(config.classes):
             self.outlierKindCombo.setCurrentIndex(self.outlierKindCombo.findData("classes"))
-            self.classEdit.setText(class_list_text([c for c in range(len(names)) if c not in config.classes]))
+            self.classEdit.setText(format_class_list([c for c in range(len(names)) if c not in config.classes]))
         else:
             self.outlierKindCombo.setCurrentIndex(self.outlierKindCombo.findData("dataset"))
             other = "fashion-mnist" if config.dataset == "mnist" else "mnist"

@@ -63,6 +63,7 @@ from ..widgets.colours import UNLABELLED, class_colours
 from ..widgets.image_grid import ImageGridView
 from ..widgets.images import to_uint8_hwc
 from ..work.tasks import Task, TaskState
+from .base import Panel
 
 # Sizes of the work: about a minute on a 2-core laptop (the realism classifier, trained once per data
 # set, adds about half a minute the first time). Fewer epochs leave the two continuity scores tied
@@ -234,12 +235,13 @@ class CompareJob:
         return PairResult(pictures[0], pictures[1], (x0, y0, side))
 
 
-class ComparisonPanel(QWidget):
+class ComparisonPanel(Panel):
     """Train an AE and a VAE alike and compare the continuity and completeness of their latent spaces."""
 
+    name = "comparison"
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.result: PairResult | None = None
         self.task = Task(self)
         self.task.partial.connect(self._on_progress)
@@ -254,33 +256,32 @@ class ComparisonPanel(QWidget):
         layout.addLayout(settings)
         layout.addWidget(self._build_results(), 1)
 
-        self._subscriptions = [(Event.TRAINING, self._update_controls), (Event.DATASET, self._update_controls)]
-        for event, listener in self._subscriptions:
-            state.subscribe(event, listener)
+        for event, listener in ((Event.TRAINING, self._update_controls), (Event.DATASET, self._update_controls)):
+            self.subscribe(event, listener)
         self._update_controls()
 
     # -- construction -------------------------------------------------------------------
     def _build_settings(self) -> QWidget:
-        self.epochsSpin = QSpinBox(objectName="epochsSpin")
+        self.epochsSpin = QSpinBox(objectName="comparisonEpochsSpin")
         self.epochsSpin.setRange(1, 200)
         self.epochsSpin.setValue(DEFAULT_EPOCHS)
         self.epochsSpin.setToolTip("Training passes for each model; a few are enough to see the difference")
-        self.subsetSpin = QSpinBox(objectName="subsetSpin")
+        self.subsetSpin = QSpinBox(objectName="comparisonSubsetSpin")
         self.subsetSpin.setRange(0, 10_000_000)
         self.subsetSpin.setSingleStep(1000)
         self.subsetSpin.setSpecialValueText("all")
         self.subsetSpin.setGroupSeparatorShown(True)
         self.subsetSpin.setValue(DEFAULT_SUBSET)
         self.subsetSpin.setToolTip("Train both models on the same random subset of this many training images")
-        self.latentDimSpin = QSpinBox(objectName="latentDimSpin")
+        self.latentDimSpin = QSpinBox(objectName="comparisonLatentDimSpin")
         self.latentDimSpin.setRange(1, MAX_LATENT_DIM)
         self.latentDimSpin.setValue(2)
         self.latentDimSpin.setToolTip("2 dimensions show the whole latent space on the maps; more are shown by PCA")
-        self.archCombo = QComboBox(objectName="archCombo")
+        self.archCombo = QComboBox(objectName="comparisonArchCombo")
         self.archCombo.addItem("MLP", "mlp")
         self.archCombo.addItem("Conv", "conv")
         self.archCombo.setToolTip("The architecture both models share")
-        self.seedSpin = QSpinBox(objectName="seedSpin")
+        self.seedSpin = QSpinBox(objectName="comparisonSeedSpin")
         self.seedSpin.setRange(0, 2**31 - 1)
         self.seedSpin.setValue(1)
         self.seedSpin.setToolTip("Both models start from this seed: the same initial weights and batch order")
@@ -302,9 +303,9 @@ class ComparisonPanel(QWidget):
             style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Train and compare", objectName="compareButton"
         )
         self.compareButton.clicked.connect(self.start)
-        self.stopButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop", objectName="stopButton")
+        self.stopButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop", objectName="comparisonStopButton")
         self.stopButton.clicked.connect(self.stop)
-        self.statusLabel = QLabel(objectName="statusLabel")
+        self.statusLabel = QLabel(objectName="comparisonStatusLabel")
         # Clipped rather than wrapped or widening the box: the whole text is in its tooltip.
         self.statusLabel.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
@@ -439,10 +440,8 @@ class ComparisonPanel(QWidget):
 
     # -- public ------------------------------------------------------------------------
     def shutdown(self) -> None:
-        for event, listener in self._subscriptions:
-            self.state.unsubscribe(event, listener)
         busy = self.task.busy
-        self.task.shutdown()
+        super().shutdown()
         if busy:
             self.state.set_progress(None)
 

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from PySide6.QtCore import QPointF, QRect, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
@@ -40,36 +39,20 @@ from PySide6.QtWidgets import (
 
 from ...core.app_state import AppState, Event
 from ...core.batches import to_float
-from ...core.corruption import CORRUPTION_FUNCTIONS
+from ...core.compatibility import can_run_on
 from ...core.denoising import DenoisingResult, UserImage, compare_denoising, load_user_image, reconstruct, user_image_from_rgb
 from ...core.errors import VaeStudioError
 from ...core.latent import encode
 from ...core.models import AE
+from ...core.subsets import sample_indices
 from ...core.trained_model import TrainedModel
+from ...core.vocabulary import CORRUPTION_CHOICES, choice
 from ..work.deferred_refresh import DeferredRefresh
 from ..widgets.image_grid import ImageGridView
 from ..work.private_copies import detached
 from ..work.tasks import Task
+from .base import Panel
 
-CORRUPTION_LABELS = {
-    "gaussian": "Gaussian noise",
-    "salt-pepper": "Salt and pepper",
-    "block": "Masked block",
-    "rotation": "Rotation",
-}
-# The same corruptions named inside a sentence ("trained with ...").
-CORRUPTION_PHRASES = {
-    "gaussian": "Gaussian noise",
-    "salt-pepper": "salt-and-pepper noise",
-    "block": "masked blocks",
-    "rotation": "random rotations",
-}
-STRENGTH_HELP = {
-    "gaussian": "the noise's standard deviation (pixels are 0 to 1)",
-    "salt-pepper": "the fraction of pixels set to black or white",
-    "block": "the fraction of the image a black square covers",
-    "rotation": "the largest angle, as a fraction of a half turn",
-}
 DEFAULT_LEVEL = 0.3
 LEVEL_STEPS = 100  # the slider's resolution: levels 0.00 to 1.00
 DEFAULT_ROWS = 6  # rows of thumbnails at twice their size fit a side dock of a 1000-pixel-high window
@@ -101,7 +84,7 @@ def training_note(trained: TrainedModel) -> str:
     config = trained.train_config
     if config.corruption == "none":
         return "trained on clean images"
-    return f"a denoising model, trained with {CORRUPTION_PHRASES[config.corruption]} at {config.noise_level:.2f}"
+    return f"a denoising model, trained with {choice(CORRUPTION_CHOICES, config.corruption).in_sentence} at {config.noise_level:.2f}"
 
 
 def models_legend(models: Sequence[TrainedModel]) -> str:
@@ -216,13 +199,14 @@ class _Request:
     seed: int
 
 
-class DenoisingPanel(QWidget):
+class DenoisingPanel(Panel):
     """Corruption, strength and a second model to compare; the clean/corrupted/reconstructed grid with
     PSNRs; and the user's own image."""
 
+    name = "denoising"
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.results: list[DenoisingResult] = []
         self.indices = np.zeros(0, dtype=np.int64)  # test images of the batch (the grid shows the first rows)
         self.seed = 0  # "New images" draws another batch and another corruption
@@ -241,22 +225,22 @@ class DenoisingPanel(QWidget):
 
         self._build_widgets()
         self._updates = DeferredRefresh(self, self._on_state)
-        self._subscriptions = [
+        for event, listener in (
             (Event.CURRENT_MODEL, self._on_model),
+            (Event.WEIGHTS, self._on_model),
             (Event.MODELS, self._on_models),
             (Event.DATASET, self._updates.request),
             (Event.PROBE, self._on_probe),
-        ]
-        for event, listener in self._subscriptions:
-            state.subscribe(event, listener)
+        ):
+            self.subscribe(event, listener)
         self._updates.request()
 
     # -- construction --------------------------------------------------------------------
     def _build_widgets(self) -> None:
-        self.corruptionCombo = QComboBox(objectName="corruptionCombo")
-        for kind in CORRUPTION_FUNCTIONS:
-            self.corruptionCombo.addItem(CORRUPTION_LABELS[kind], kind)
-            self.corruptionCombo.setItemData(self.corruptionCombo.count() - 1, f"Strength: {STRENGTH_HELP[kind]}",
+        self.corruptionCombo = QComboBox(objectName="denoisingCorruptionCombo")
+        for kind in (c.key for c in CORRUPTION_CHOICES if c.key != "none"):
+            self.corruptionCombo.addItem(choice(CORRUPTION_CHOICES, kind).label, kind)
+            self.corruptionCombo.setItemData(self.corruptionCombo.count() - 1, f"Strength: {choice(CORRUPTION_CHOICES, kind).help}",
                                              Qt.ItemDataRole.ToolTipRole)
         self.corruptionCombo.setToolTip("How the test images are damaged before the model sees them")
         self.levelSlider = QSlider(Qt.Orientation.Horizontal, objectName="levelSlider")
@@ -270,7 +254,7 @@ class DenoisingPanel(QWidget):
         )
         self.compareCombo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.compareCombo.setMinimumContentsLength(12)
-        self.rowsSpin = QSpinBox(objectName="rowsSpin")
+        self.rowsSpin = QSpinBox(objectName="denoisingRowsSpin")
         self.rowsSpin.setRange(1, MAX_ROWS)
         self.rowsSpin.setValue(DEFAULT_ROWS)
         self.rowsSpin.setToolTip("Test images shown")
@@ -400,14 +384,14 @@ class DenoisingPanel(QWidget):
             return
         models = [self._copy(m) for m in trained]
         n = len(dataset.test_images)
-        indices = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed))[: min(MEASURE_IMAGES, n)].numpy()
-        images = dataset.test_images[torch.from_numpy(indices)]
+        indices = sample_indices(n, MEASURE_IMAGES, self.seed)
+        images = dataset.test_images[indices]
         # The test labels go to every model: a conditional one uses them, the others ignore them.
-        labels = None if dataset.test_labels is None else dataset.test_labels[torch.from_numpy(indices)]
+        labels = None if dataset.test_labels is None else dataset.test_labels[indices]
         request = _Request(tuple(trained), self.kind, self.level, self.seed)
         binarize = current.train_config.binarize
         self._request = request
-        self.indices = indices
+        self.indices = indices.numpy()
 
         def compute() -> tuple[_Request, list[DenoisingResult]]:
             return request, compare_denoising(
@@ -415,13 +399,6 @@ class DenoisingPanel(QWidget):
             )
 
         self._task.request(compute, background=True)
-
-    def shutdown(self) -> None:
-        """Stop listening and join the worker thread."""
-        for event, listener in self._subscriptions:
-            self.state.unsubscribe(event, listener)
-        self._updates.stop()
-        self._task.shutdown()
 
     # -- the test batch ------------------------------------------------------------------
     def _shown_models(self) -> list[TrainedModel]:
@@ -436,14 +413,7 @@ class DenoisingPanel(QWidget):
             return NO_MODEL
         if dataset is None:
             return "Loading the data set…"
-        if tuple(current.config.image_shape) != tuple(dataset.image_shape):
-            return (
-                f"This model works on {'×'.join(map(str, current.config.image_shape))} images, but the data set "
-                f"“{dataset.name}” has {'×'.join(map(str, dataset.image_shape))} images. Load {current.train_config.dataset}."
-            )
-        if any(m.config.conditional for m in models) and dataset.test_labels is None:
-            return f"A conditional model needs class labels, which “{dataset.name}” does not have."
-        return None
+        return next((problem for trained in models if (problem := can_run_on(trained, dataset))), None)
 
     def _copy(self, trained: TrainedModel) -> AE:
         """A private copy for the worker, made once per weights (the GUI copy changes in place while training)."""
@@ -500,7 +470,7 @@ class DenoisingPanel(QWidget):
 
     def _show_level(self) -> None:
         self.levelLabel.setText(f"{self.level:.2f}")
-        self.levelSlider.setToolTip(f"Strength from 0 to 1: {STRENGTH_HELP[self.kind]}")
+        self.levelSlider.setToolTip(f"Strength from 0 to 1: {choice(CORRUPTION_CHOICES, self.kind).help}")
 
     def _on_state(self) -> None:
         """Another model, new weights or another data set: fresh copies, the corruption a new model trained

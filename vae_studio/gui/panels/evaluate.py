@@ -44,11 +44,13 @@ from ...core.evaluation import (
 )
 from ...core.models import AE
 from ...core.recipe import training_data
+from ...core.subsets import sample_indices
 from ...core.trained_model import TrainedModel
 from ...core.text import format_duration
 from ..work.deferred_refresh import DeferredRefresh
 from ..work.private_copies import detached
 from ..work.tasks import Task, TaskState
+from .base import Panel
 
 DEFAULT_K = 100
 MAX_K = 5000
@@ -97,7 +99,7 @@ def _subset(images: torch.Tensor, labels: torch.Tensor | None, n: int) -> tuple[
     """A seeded random subset of ``n`` images in their original order (all of them when n is 0 or too large)."""
     if not n or n >= len(images):
         return images, labels
-    keep = torch.randperm(len(images), generator=torch.Generator().manual_seed(SUBSET_SEED))[:n].sort().values
+    keep = sample_indices(len(images), n, SUBSET_SEED, keep_order=True)
     return images[keep], None if labels is None else labels[keep]
 
 
@@ -143,12 +145,13 @@ def shows_references(trained: TrainedModel) -> bool:
     return config.binarize == "dynamic" and config.dataset == "mnist"
 
 
-class EvaluatePanel(QWidget):
+class EvaluatePanel(Panel):
     """K and test-subset controls, Evaluate/Stop, and the read-only results table with notes and copy buttons."""
 
+    name = "evaluate"
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.outcome: EvaluationOutcome | None = None
         self._evaluated: TrainedModel | None = None  # the model the shown results belong to
         self._running_for: TrainedModel | None = None  # the model being evaluated now
@@ -168,9 +171,12 @@ class EvaluatePanel(QWidget):
 
         self._build_widgets()
         self._updates = DeferredRefresh(self, self._request_calibration)
-        self._subscriptions = [(Event.CURRENT_MODEL, self._on_model), (Event.MODELS, self._update_controls)]
-        for event, listener in self._subscriptions:
-            state.subscribe(event, listener)
+        for event, listener in (
+            (Event.CURRENT_MODEL, self._on_model),
+            (Event.WEIGHTS, self._on_model),
+            (Event.MODELS, self._update_controls),
+        ):
+            self.subscribe(event, listener)
         self._on_model()
 
     # -- construction --------------------------------------------------------------------
@@ -183,7 +189,7 @@ class EvaluatePanel(QWidget):
             "Importance samples per image for the estimate of −log p(x) (Burda et al. 2016). K = 1 gives the "
             "ELBO; larger K gives a tighter bound. K = 5000 is the protocol for published figures (slow)."
         )
-        self.subsetSpin = QSpinBox(objectName="subsetSpin")
+        self.subsetSpin = QSpinBox(objectName="evaluateSubsetSpin")
         self.subsetSpin.setRange(0, 1_000_000)
         self.subsetSpin.setSingleStep(500)
         self.subsetSpin.setSpecialValueText("all")
@@ -199,10 +205,10 @@ class EvaluatePanel(QWidget):
             style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Evaluate", objectName="evaluateButton"
         )
         self.stopButton = QPushButton(
-            style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop", objectName="stopButton"
+            style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop", objectName="evaluateStopButton"
         )
         self.stopButton.setToolTip("Stop the evaluation; nothing is shown for an unfinished run.")
-        self.statusLabel = QLabel(objectName="statusLabel")
+        self.statusLabel = QLabel(objectName="evaluateStatusLabel")
         self.statusLabel.setWordWrap(True)
         self.headerLabel = QLabel(objectName="headerLabel")
         self.headerLabel.setWordWrap(True)
@@ -298,14 +304,6 @@ class EvaluatePanel(QWidget):
     def stop(self) -> None:
         self.task.stop()
         self.statusLabel.setText("Stopping…")
-
-    def shutdown(self) -> None:
-        """Stop listening, stop the evaluation and the timing pass, and join their threads."""
-        for event, listener in self._subscriptions:
-            self.state.unsubscribe(event, listener)
-        self._updates.stop()
-        self.task.shutdown()
-        self._calibration.shutdown()
 
     def results_text(self) -> str:
         """The results as plain text: the header, one line per figure with unit and binarisation, the notes."""

@@ -32,6 +32,7 @@ from ..export_files import export_images, export_stem
 from ..widgets.image_grid import ImageGridView
 from ..work.private_copies import decode_in_background, detached
 from ..work.tasks import Task
+from .base import Panel
 
 DEFAULT_GRID = 8
 MAX_GRID = 12
@@ -40,12 +41,13 @@ MAX_TEMPERATURE = 2.0
 EXPORT_SCALE = 2
 
 
-class GenerationPanel(QWidget):
+class GenerationPanel(Panel):
     """A grid of decoded prior samples with a temperature, a new-samples button and a class chooser."""
 
+    name = "generation"
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.seed = 0
         self._task = Task(self, newest_wins=True)
         self._task.finished.connect(self._show)
@@ -67,9 +69,9 @@ class GenerationPanel(QWidget):
         self.newSamplesButton = QPushButton("New samples", objectName="newSamplesButton")
         self.newSamplesButton.setToolTip("Draw new points from the prior")
         self.classLabel = QLabel("Class")
-        self.classCombo = QComboBox(objectName="classCombo")
+        self.classCombo = QComboBox(objectName="generationClassCombo")
         self.classCombo.setToolTip("The class the conditional VAE is asked to generate")
-        self.exportButton = QPushButton("Export…", objectName="exportButton")
+        self.exportButton = QPushButton("Export…", objectName="generationExportButton")
         self.exportButton.setToolTip("Save the grid as a PNG image")
         # As tall as the grid at the width it gets, with the caption and export right under it.
         self.sampleView = ImageGridView("No model yet: train one or open a checkpoint.", height_for_width=True)
@@ -107,20 +109,13 @@ class GenerationPanel(QWidget):
         self.newSamplesButton.clicked.connect(self.new_samples)
         self.exportButton.clicked.connect(self.export_png)
         self._updates = DeferredRefresh(self, self._on_model)
-        self._subscriptions = [(Event.CURRENT_MODEL, self._updates.request)]
-        for event, listener in self._subscriptions:
-            state.subscribe(event, listener)
+        self.subscribe(Event.CURRENT_MODEL, self._updates.request)
+        self.subscribe(Event.WEIGHTS, self._updates.request)
         self._on_model()
 
     @property
     def temperature(self) -> float:
         return self.temperatureSlider.value() * TEMPERATURE_STEP
-
-    def shutdown(self) -> None:
-        for event, listener in self._subscriptions:
-            self.state.unsubscribe(event, listener)
-        self._updates.stop()
-        self._task.shutdown()
 
     def new_samples(self) -> None:
         self.seed += 1

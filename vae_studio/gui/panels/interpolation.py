@@ -12,8 +12,6 @@ refresh) recompute both once per event-loop turn, and only while the panel is on
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
@@ -39,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.app_state import AppState, Event
+from ...core.compatibility import can_run_on
 from ...core.interpolation import Arithmetic, Interpolation, class_mean, interpolate, latent_arithmetic, save_gif, save_png
 from ...core.latent import encode, sample_prior
 from ...core.trained_model import TrainedModel
@@ -48,6 +47,7 @@ from ..widgets.image_grid import HIGHLIGHT, ImageGridView
 from ..widgets.images import to_qpixmap
 from ..work.private_copies import decode_in_background, detached
 from ..work.tasks import Task
+from .base import Panel
 
 SOURCES = (("map", "Map point"), ("image", "Test image"), ("class", "Class mean"), ("prior", "Prior sample"))
 # Linear first: on a 2-D map it is the straight line students expect; slerp matters in many dimensions.
@@ -58,9 +58,6 @@ DEFAULT_FPS = 8
 THUMB_SCALE = 1  # thumbnails at their own size keep the endpoint rows low
 EXPORT_STRIP_SCALE = 2  # exported 28x28 frames at 56x56: visible on a slide, still one file per strip
 EXPORT_GIF_SCALE = 4
-# Largest step over mean step: up to EVEN_RATIO the change is called even, above SPIKE_RATIO a jump.
-EVEN_RATIO = 1.5
-SPIKE_RATIO = 3.0
 
 
 def _format_z(z: np.ndarray, limit: int = 4) -> str:
@@ -79,25 +76,25 @@ class EndpointBox(QFrame):
         self.name = name
         self.map_point: np.ndarray | None = None
         self.prior_seed = 0
-        self.sourceCombo = QComboBox(objectName="sourceCombo")
+        self.sourceCombo = QComboBox(objectName=f"endpoint{name}SourceCombo")
         for key, label in SOURCES:
             self.sourceCombo.addItem(label, key)
         self.sourceCombo.setToolTip(
             "Map point: a point clicked on the latent map · Test image: the posterior mean μ of a test image · "
             "Class mean: the average μ of a class · Prior sample: a random draw from N(0, I)"
         )
-        self.mapButton = QPushButton("From map", objectName="mapButton")
+        self.mapButton = QPushButton("From map", objectName=f"endpoint{name}MapButton")
         self.mapButton.setToolTip("Take the point last clicked on the latent map (a clicked dot gives its image's μ)")
 
-        self.mapLabel = QLabel("click the map first", objectName="mapLabel")
+        self.mapLabel = QLabel("click the map first", objectName=f"endpoint{name}MapLabel")
         self.mapLabel.setStyleSheet("color: gray;")
-        self.indexSpin = QSpinBox(objectName="indexSpin")
+        self.indexSpin = QSpinBox(objectName=f"endpoint{name}IndexSpin")
         self.indexSpin.setPrefix("#")
         self.indexSpin.setToolTip("Index of the test image whose μ is this end of the path")
-        self.thumbLabel = QLabel(objectName="thumbLabel")
-        self.classCombo = QComboBox(objectName="classCombo")
+        self.thumbLabel = QLabel(objectName=f"endpoint{name}ThumbLabel")
+        self.classCombo = QComboBox(objectName=f"endpoint{name}ClassCombo")
         self.classCombo.setToolTip("The mean μ over the test images of this class")
-        self.newSampleButton = QPushButton("New sample", objectName="newSampleButton")
+        self.newSampleButton = QPushButton("New sample", objectName=f"endpoint{name}NewSampleButton")
         self.newSampleButton.setToolTip("Draw another point from the prior N(0, I)")
 
         image_page = QWidget()
@@ -160,12 +157,13 @@ class EndpointBox(QFrame):
         self.changed.emit()
 
 
-class InterpolationPanel(QWidget):
+class InterpolationPanel(Panel):
     """Paths between two latent points, their animation and export, and latent arithmetic."""
 
+    name = "interpolation"
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.interpolation: Interpolation | None = None
         self.arithmetic: Arithmetic | None = None
         self._frame = 0
@@ -191,15 +189,15 @@ class InterpolationPanel(QWidget):
 
         self._updates = DeferredRefresh(self, self._on_state)
         self._updates.on_screen_changed.connect(self._on_screen_changed)
-        self._subscriptions: list[tuple[Event, Callable[[], None]]] = [
+        for event, listener in (
             (Event.CURRENT_MODEL, self._updates.request),
+            (Event.WEIGHTS, self._updates.request),
             (Event.DATASET, self._updates.request),
             (Event.ENCODING, self._updates.request),
             (Event.SELECTION, self._on_selection),
             (Event.PROBE, self._on_probe),
-        ]
-        for event, listener in self._subscriptions:
-            state.subscribe(event, listener)
+        ):
+            self.subscribe(event, listener)
         self._on_state()
 
     # -- construction -------------------------------------------------------------------
@@ -227,7 +225,7 @@ class InterpolationPanel(QWidget):
             "Linear: the straight line from A to B. Spherical: an arc that keeps the distance from the origin,\n"
             "where most prior samples lie (in many dimensions the straight line passes through the unlikely centre)."
         )
-        self.stepsSpin = QSpinBox(objectName="stepsSpin")
+        self.stepsSpin = QSpinBox(objectName="interpolationStepsSpin")
         self.stepsSpin.setRange(2, MAX_STEPS)
         self.stepsSpin.setValue(DEFAULT_STEPS)
         self.stepsSpin.setToolTip("Frames along the path, both ends included")
@@ -264,10 +262,10 @@ class InterpolationPanel(QWidget):
         self.smoothnessLabel.setMinimumWidth(40)  # elided by the layout rather than widening the row
 
         style = self.style()
-        self.playButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play", objectName="playButton")
+        self.playButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play", objectName="interpolationPlayButton")
         self.playButton.setCheckable(True)
         self.playButton.toggled.connect(self._on_play_toggled)
-        self.speedSpin = QSpinBox(objectName="speedSpin")
+        self.speedSpin = QSpinBox(objectName="interpolationSpeedSpin")
         self.speedSpin.setRange(1, 30)
         self.speedSpin.setValue(DEFAULT_FPS)
         self.speedSpin.setSuffix(" fps")
@@ -275,7 +273,7 @@ class InterpolationPanel(QWidget):
         self.speedSpin.valueChanged.connect(self._on_speed)
         self.bounceCheck = QCheckBox("Back and forth", objectName="bounceCheck", checked=True)
         self.bounceCheck.setToolTip("Play from A to B and back (also in the GIF), so the loop has no jump")
-        self.exportButton = QToolButton(objectName="exportButton")
+        self.exportButton = QToolButton(objectName="interpolationExportButton")
         self.exportButton.setText("Export")
         self.exportButton.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.exportButton.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -392,12 +390,7 @@ class InterpolationPanel(QWidget):
     # -- public ------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop the animation and the background decoding, and leave the map without this panel's path."""
-        for event, listener in self._subscriptions:
-            self.state.unsubscribe(event, listener)
-        self._updates.stop()
-        self._timer.stop()
-        self._path_task.shutdown()
-        self._arithmetic_task.shutdown()
+        super().shutdown()
         if self.state.overlay_path is not None:
             self.state.set_overlay_path(None)
 
@@ -508,12 +501,8 @@ class InterpolationPanel(QWidget):
             return None, "No model yet: train one or open a checkpoint."
         if dataset is None:
             return None, "Loading the data set…"
-        config = current.config
-        if tuple(config.image_shape) != tuple(dataset.image_shape) or (
-            config.conditional and (dataset.test_labels is None or dataset.num_classes != config.num_classes)
-        ):
-            return None, f"This model was trained on another data set: load {current.train_config.dataset} to explore it."
-        return current, ""
+        problem = can_run_on(current, dataset)
+        return (None, problem) if problem else (current, "")
 
     def _image_code(self, trained: TrainedModel, index: int) -> np.ndarray:
         """μ of one test image, encoded now (well under a millisecond), so it needs no map encoding."""
@@ -603,12 +592,7 @@ class InterpolationPanel(QWidget):
         self.distancePlot.setXRange(0, steps - 1, padding=0.02)
         self.distancePlot.setYRange(0, max(float(distances.max(initial=0.0)), 1e-3) * 1.1, padding=0)
         ratio = result.spike_ratio
-        if ratio > SPIKE_RATIO:
-            verdict, why = "a jump", "one step carries much of the change: the path crosses a gap or a fold"
-        elif ratio > EVEN_RATIO:
-            verdict, why = "uneven", "the picture changes faster on some stretches of the path than on others"
-        else:
-            verdict, why = "smooth", "the change is spread evenly along the path"
+        verdict, why = result.smoothness
         self.smoothnessLabel.setText(f"largest step {ratio:.1f}× the mean: {verdict}")
         self.smoothnessLabel.setToolTip(
             f"The largest change between two frames is {ratio:.1f} times the mean change: {why}."

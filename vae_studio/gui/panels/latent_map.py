@@ -9,7 +9,9 @@ on this panel's own newest-wins Tasks; the GUI thread only projects, draws and a
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -29,23 +31,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.app_state import AppState, Event
+from ...core.app_state import POSTERIOR_SAMPLES, AppState, Event
+from ...core.compatibility import can_run_on
 from ...core.data import ImageDataset
-from ...core.latent import Encoding, ViewPlane, encode, manifold, posterior_samples, tile
+from ...core.latent import Encoding, ViewPlane, encode, manifold, tile
 from ...core.models import AE
 from ..widgets.colours import UNLABELLED, class_colours
 from ..widgets.images import to_qpixmap, to_uint8_hwc
 from ..work.tasks import Task, TaskState
+from .base import ExportError, Panel
 
 POINT_SIZE = 4
 POINT_ALPHA = 210
 HIT_RADIUS_PX = 6.0  # a click or hover this close to a dot (in screen pixels) means that dot
 ELLIPSE_SAMPLE = 200  # drawing every posterior's ellipse would hide the points
-POSTERIOR_SAMPLES = 8  # the preview decodes the same draws (same n and seed)
 ENCODE_CHUNK = 2000  # between chunks the encoding task checks whether a newer request superseded it
 MANIFOLD_DEBOUNCE_MS = 150
 MANIFOLD_TILE_PX = 32  # aim for tiles about this big on screen
 MANIFOLD_TILES = (6, 30)  # fewest and most tiles per side
+EXPORT_SCALE = 2
 
 HINT = (
     "Click: decode that point  ·  click a dot: select it  ·  left-drag: scrub  ·  "
@@ -147,12 +151,13 @@ class _ScrubViewBox(pg.ViewBox):
         self.sigRangeChangedManually.emit(self.state["mouseEnabled"])  # as pyqtgraph's own pan does
 
 
-class LatentMapPanel(QWidget):
+class LatentMapPanel(Panel):
     """The latent map (central widget): points, overlays, and the mouse as a latent-space probe."""
 
+    name = "latentMap"
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self._xy = np.zeros((0, 2))  # plane coordinates of the shown points
         self._labels: np.ndarray | None = None  # class index per shown point (None: unlabelled)
         self._brush_source: tuple[ImageDataset, int] | None = None  # the split and size the points were built for
@@ -200,8 +205,9 @@ class LatentMapPanel(QWidget):
             self, singleShot=True, interval=MANIFOLD_DEBOUNCE_MS, timeout=self._request_manifold
         )
 
-        self._subscriptions = [
+        for event, listener in (
             (Event.CURRENT_MODEL, self._on_current_model),
+            (Event.WEIGHTS, self._on_current_model),
             (Event.DATASET, self._on_dataset),
             (Event.ENCODING, self._on_encoding),
             (Event.VIEW, self._on_view),
@@ -209,9 +215,8 @@ class LatentMapPanel(QWidget):
             (Event.PROBE, self._draw_probe),
             (Event.TRAINING, self._on_training),
             (Event.OVERLAY, self._draw_overlay),
-        ]
-        for event, listener in self._subscriptions:
-            state.subscribe(event, listener)
+        ):
+            self.subscribe(event, listener)
         self._configure_controls()
         self._on_dataset()
         if state.encoding is not None:
@@ -233,7 +238,7 @@ class LatentMapPanel(QWidget):
             "Latent coordinates off the plane: unticked, those of the prior's mean (0);\n"
             "ticked, those of the selected test image's posterior mean μ."
         )
-        self.statusLabel = QLabel(objectName="statusLabel")
+        self.statusLabel = QLabel(objectName="latentMapStatusLabel")
         self.statusLabel.setStyleSheet("color: gray;")
         self.viewKindCombo.currentIndexChanged.connect(self._on_view_controls)
         self.xAxisCombo.currentIndexChanged.connect(self._on_x_axis)
@@ -342,18 +347,23 @@ class LatentMapPanel(QWidget):
         p = self._viewbox.mapSceneToView(scene_pos)
         return self.state.view.to_latent(np.array([p.x(), p.y()]))
 
+    def export_image(self, path: str | os.PathLike[str]) -> None:
+        """Save the map as shown, rendered at EXPORT_SCALE times its size on screen so it stays sharp on slides."""
+        # pyqtgraph's exporter redraws every item at the larger size (a grab would only scale pixels).
+        # Its SVG exporter is not offered: pyqtgraph 0.14 fails on the SVG paths that Qt 6.12 writes.
+        from pyqtgraph.exporters import ImageExporter  # on use: the exporters package is slow to import
+
+        plot = self.latentMap
+        exporter = ImageExporter(plot.scene())
+        exporter.parameters()["background"] = plot.backgroundBrush().color()
+        exporter.parameters()["width"] = EXPORT_SCALE * plot.width()
+        exporter.export(str(path))
+        if not Path(path).is_file():
+            raise ExportError("the file could not be written.")
+
     def plane_points(self) -> np.ndarray:
         """Plane coordinates (N, 2) of the points on the map (empty without an encoding)."""
         return self._xy
-
-    def shutdown(self) -> None:
-        """Stop the timers and background tasks and join their threads."""
-        for event, listener in self._subscriptions:
-            self.state.unsubscribe(event, listener)
-        self._encode_timer.stop()
-        self._manifold_timer.stop()
-        self._encode_task.shutdown()
-        self._manifold_task.shutdown()
 
     # -- encoding --------------------------------------------------------------------------
     def _incompatibility(self) -> str | None:
@@ -361,21 +371,7 @@ class LatentMapPanel(QWidget):
         current, dataset = self.state.current, self.state.dataset
         if current is None or dataset is None:
             return None
-        config = current.config
-        if tuple(config.image_shape) != tuple(dataset.image_shape):
-            model_shape = "×".join(map(str, config.image_shape))
-            data_shape = "×".join(map(str, dataset.image_shape))
-            return (
-                f"This model works on {model_shape} images, but the data set “{dataset.name}” has "
-                f"{data_shape} images.\nLoad the data set it was trained on ({current.train_config.dataset}) "
-                "to see its latent space."
-            )
-        if config.conditional and (dataset.test_labels is None or dataset.num_classes != config.num_classes):
-            return (
-                f"This conditional model needs {config.num_classes} classes, but the data set “{dataset.name}” has "
-                f"{dataset.num_classes}.\nLoad the data set it was trained on ({current.train_config.dataset})."
-            )
-        return None
+        return can_run_on(current, dataset)
 
     def _refresh_message(self) -> None:
         current, dataset = self.state.current, self.state.dataset
@@ -728,8 +724,8 @@ class LatentMapPanel(QWidget):
             return
         x, y = self._xy[index]
         self._selected_ring.setData([x], [y])
-        if self.samplesCheck.isChecked() and self.samplesCheck.isEnabled() and encoding.logvar is not None:
-            z = posterior_samples(encoding.mu[index], encoding.logvar[index], n=POSTERIOR_SAMPLES, seed=index)
+        z = self.state.selection_samples()
+        if self.samplesCheck.isChecked() and self.samplesCheck.isEnabled() and z is not None:
             xy = view.to_plane(z)
             self._samples.setData(xy[:, 0], xy[:, 1])
         else:

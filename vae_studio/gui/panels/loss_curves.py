@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 from ...core.app_state import AppState, Event
 from ...core.history import History
 from ..work.deferred_refresh import DeferredRefresh
+from .base import Panel
 
 DEFAULT_SMOOTHING = 0.6  # TensorBoard's default: steady enough to read, recent enough to follow
 MAX_SMOOTHING = 0.99
@@ -101,12 +102,13 @@ class _Series:
         return float(self.smooth[self.count - 1]) if self.count else None
 
 
-class LossPanel(QWidget):
+class LossPanel(Panel):
     """Loss curves of ``state.current``; follows HISTORY (live training) and CURRENT_MODEL (another model)."""
 
+    name = "loss"
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
 
         self.lossPlot = pg.PlotWidget(background="w")
         self.lossPlot.setObjectName("lossPlot")
@@ -180,8 +182,8 @@ class LossPanel(QWidget):
         self.smoothingSlider.valueChanged.connect(self._on_smoothing_changed)
         self.logCheck.toggled.connect(self._on_log_toggled)
         self._updates = DeferredRefresh(self, self._refresh)
-        state.subscribe(Event.CURRENT_MODEL, self._updates.request)
-        state.subscribe(Event.HISTORY, self._updates.request)
+        self.subscribe(Event.CURRENT_MODEL, self._updates.request)
+        self.subscribe(Event.HISTORY, self._updates.request)
         self._show_smoothing()
         self._refresh()
 

@@ -31,6 +31,7 @@ from ...core.app_state import AppState, Event
 from ...core.checkpoint import FILE_SUFFIX, save_checkpoint
 from ...core.errors import VaeStudioError
 from ...core.trained_model import TrainedModel
+from .base import Panel
 
 CHECKPOINT_FILTER = f"VAE Studio checkpoints (*{FILE_SUFFIX})"
 _FOLDER_KEY = "files/checkpointFolder"
@@ -128,16 +129,16 @@ class _ModelDelegate(QStyledItemDelegate):
         editor.setGeometry(rect.left() + 2, rect.top() + 2, rect.width() - 4, name_h + 2 * self.PADDING)
 
 
-class ModelsPanel(QWidget):
+class ModelsPanel(Panel):
     """Lists ``state.models``; selecting one makes it current. Locked while a model trains, because
     the training run's snapshots are shown as the current model's map."""
+
+    name = "models"
 
     status_message = Signal(str)  # a short confirmation for the window's status bar
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("modelsPanel")
-        self.state = state
+        super().__init__(state, parent)
         self._syncing = False
 
         self.list = QListWidget(self)
@@ -196,7 +197,7 @@ class ModelsPanel(QWidget):
         layout.addLayout(buttons)
 
         for event in (Event.MODELS, Event.CURRENT_MODEL, Event.TRAINING):
-            state.subscribe(event, self._sync)
+            self.subscribe(event, self._sync)
         self._sync()
 
     def _action(

@@ -41,6 +41,7 @@ from ..work.deferred_refresh import DeferredRefresh
 from ..widgets.image_grid import ImageGridView
 from ..work.private_copies import decode_in_background, detached
 from ..work.tasks import Task
+from .base import Panel
 
 POINTS = (("probe", "Clicked map point"), ("selected", "Selected image's μ"), ("origin", "Prior mean (0)"))
 DEFAULT_ROWS = 10
@@ -64,12 +65,13 @@ def _heat(value: float) -> QColor:
     return QColor(round(255 - 225 * v), round(255 - 150 * v), round(255 - 75 * v))
 
 
-class TraversalPanel(QWidget):
+class TraversalPanel(Panel):
     """Latent traversals ordered by dimension use, KL per dimension, and the factor table for shapes."""
 
+    name = "traversal"
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.usage: DimensionUsage | None = None
         self.traversal: Traversal | None = None
         self.factors: FactorAnalysis | None = None
@@ -93,15 +95,15 @@ class TraversalPanel(QWidget):
         layout.addStretch(1)
 
         self._updates = DeferredRefresh(self, self._on_encoding)
-        self._subscriptions = [
+        for event, listener in (
             (Event.CURRENT_MODEL, self._updates.request),  # new weights: every row decodes anew
+            (Event.WEIGHTS, self._updates.request),  # every row decodes anew
             (Event.ENCODING, self._updates.request),
             (Event.DATASET, self._updates.request),
             (Event.PROBE, self._on_point),
             (Event.SELECTION, self._on_point),
-        ]
-        for event, listener in self._subscriptions:
-            state.subscribe(event, listener)
+        ):
+            self.subscribe(event, listener)
         self._on_encoding()
 
     # -- construction -------------------------------------------------------------------
@@ -110,10 +112,10 @@ class TraversalPanel(QWidget):
         for key, label in POINTS:
             self.pointCombo.addItem(label, key)
         self.pointCombo.setToolTip("The latent point whose dimensions are varied one at a time")
-        self.rowsSpin = QSpinBox(objectName="rowsSpin")
+        self.rowsSpin = QSpinBox(objectName="traversalRowsSpin")
         self.rowsSpin.setRange(1, 1)
         self.rowsSpin.setToolTip("Show the rows of this many dimensions, the most used first")
-        self.stepsSpin = QSpinBox(objectName="stepsSpin")
+        self.stepsSpin = QSpinBox(objectName="traversalStepsSpin")
         self.stepsSpin.setRange(3, 21)
         self.stepsSpin.setValue(DEFAULT_STEPS)
         self.stepsSpin.setToolTip("Pictures per row")
@@ -203,13 +205,6 @@ class TraversalPanel(QWidget):
         self.factorBox.hide()
 
     # -- public ------------------------------------------------------------------------
-    def shutdown(self) -> None:
-        for event, listener in self._subscriptions:
-            self.state.unsubscribe(event, listener)
-        self._updates.stop()
-        self._grid_task.shutdown()
-        self._factor_task.shutdown()
-
     # -- dimension use -------------------------------------------------------------------
     def _encoding_mu(self) -> np.ndarray | None:
         """The test split's μ for the current model, or None while it is not (yet) encoded."""

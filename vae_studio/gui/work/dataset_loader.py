@@ -79,5 +79,6 @@ class DatasetLoader(QObject):
         return self.task.busy
 
     def shutdown(self) -> None:
+        self.state.unsubscribe(Event.CURRENT_MODEL, self._follow_current_model)
         self.task.shutdown()
 
