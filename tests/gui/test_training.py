@@ -22,6 +22,7 @@ from vae_studio.core.recipe import new_trained_model
 from vae_studio.gui.work.dataset_loader import DatasetLoader
 from vae_studio.gui.panels.loss_curves import LossPanel
 from vae_studio.gui.panels.training import RunOutcome, TrainingPanel
+from vae_studio.gui.panels.training.form import FIELDS
 from vae_studio.gui.work.tasks import running_threads
 
 DATA_TIMEOUT_MS = 30_000
@@ -315,6 +316,17 @@ def test_unavailable_devices_cannot_be_chosen(panel: TrainingPanel) -> None:
     combo = panel.deviceCombo
     assert combo.model().item(combo.findData("cpu")).isEnabled()
     assert combo.model().item(combo.findData("cuda")).isEnabled() == torch.cuda.is_available()
+
+
+@pytest.mark.parametrize("cuda", [False, True])
+def test_the_device_choices_follow_what_this_machine_has(monkeypatch: pytest.MonkeyPatch, cuda: bool) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    device = next(field for field in FIELDS if field.key == "device")
+    choices = {key: (label, enabled) for key, label, enabled in device.choices()}
+    assert choices["auto"] == (f"auto ({'cuda' if cuda else 'cpu'})", True)
+    assert choices["cuda"] == ("cuda", True) if cuda else choices["cuda"] == ("cuda (not available)", False)
+    assert choices["mps"] == ("mps (not available)", False) and choices["cpu"] == ("cpu", True)
 
 
 def test_the_learning_rate_steps_through_decades(qtbot, panel: TrainingPanel) -> None:
