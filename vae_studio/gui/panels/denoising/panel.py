@@ -14,22 +14,17 @@ A user's own picture, drawn on the canvas or loaded from a file, is prepared lik
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QSignalBlocker, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
-    QSizePolicy,
     QSlider,
     QSpinBox,
     QTabWidget,
@@ -37,21 +32,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.app_state import AppState, Event
-from ...core.batches import to_float
-from ...core.compatibility import can_run_on
-from ...core.denoising import DenoisingResult, UserImage, compare_denoising, load_user_image, reconstruct, user_image_from_rgb
-from ...core.errors import VaeStudioError
-from ...core.latent import encode
-from ...core.models import AE
-from ...core.subsets import sample_indices
-from ...core.trained_model import TrainedModel
-from ...core.vocabulary import CORRUPTION_CHOICES, choice
-from ..work.deferred_refresh import DeferredRefresh
-from ..widgets.image_grid import ImageGridView
-from ..work.private_copies import detached
-from ..work.tasks import Task
-from .base import Panel
+from ....core.app_state import AppState, Event
+from ....core.compatibility import can_run_on
+from ....core.denoising import DenoisingResult, UserImage, compare_denoising
+from ....core.models import AE
+from ....core.subsets import sample_indices
+from ....core.trained_model import TrainedModel
+from ....core.vocabulary import CORRUPTION_CHOICES, choice
+from ...work.deferred_refresh import DeferredRefresh
+from ...widgets.image_grid import ImageGridView
+from ...work.private_copies import detached
+from ...work.tasks import Task
+from .captions import NO_MODEL, format_db, model_labels, models_legend
+from .user_image import UserImageSection
+from ...widgets.drawing_canvas import DrawingCanvas
+from ..base import Panel
 
 DEFAULT_LEVEL = 0.3
 LEVEL_STEPS = 100  # the slider's resolution: levels 0.00 to 1.00
@@ -59,136 +54,6 @@ DEFAULT_ROWS = 6  # rows of thumbnails at twice their size fit a side dock of a 
 MAX_ROWS = 16
 # PSNR means are taken over this many test images (a seeded random sample); the grid shows the first rows.
 MEASURE_IMAGES = 500
-NO_MODEL = "No model yet: train one or open a checkpoint."
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp);;All files (*)"
-# The drawing canvas: a high-resolution square (scaled to fit the widget) that the core crops, fits
-# into 20x20 of 28x28 and centres, as MNIST's digits were prepared. A pen about a tenth of the
-# canvas wide gives strokes about MNIST's width once a digit that fills the canvas is scaled down.
-CANVAS_SIDE = 224
-PEN_WIDTH = 22
-
-
-def format_db(value: float, unit: bool = True) -> str:
-    """A PSNR for a label: ``18.4 dB``, or ``∞ dB`` for an exact copy (``unit`` False: the number alone)."""
-    text = "∞" if np.isinf(value) else f"{value:.1f}"
-    return f"{text} dB" if unit else text
-
-
-def model_labels(n: int) -> list[str]:
-    """Column headers for the reconstructions: model names are too long for a thumbnail's width."""
-    return ["reconstructed"] if n == 1 else [f"Model {chr(ord('A') + i)}" for i in range(n)]
-
-
-def training_note(trained: TrainedModel) -> str:
-    """How a model was trained, as far as denoising goes."""
-    config = trained.train_config
-    if config.corruption == "none":
-        return "trained on clean images"
-    return f"a denoising model, trained with {choice(CORRUPTION_CHOICES, config.corruption).in_sentence} at {config.noise_level:.2f}"
-
-
-def models_legend(models: Sequence[TrainedModel]) -> str:
-    """Which model each reconstruction column is, and how it was trained."""
-    if len(models) == 1:
-        return f"Reconstructed by “{models[0].name}”, {training_note(models[0])}."
-    labels = model_labels(len(models))
-    return " · ".join(f"{label}: “{m.name}”, {training_note(m)}" for label, m in zip(labels, models))
-
-
-class DrawingCanvas(QWidget):
-    """A square to draw on with the mouse: a thick white pen on black, kept as a CANVAS_SIDE² image."""
-
-    changed = Signal()  # emitted after every stroke segment and on clear
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._image = QImage(CANVAS_SIDE, CANVAS_SIDE, QImage.Format.Format_Grayscale8)
-        self._image.fill(Qt.GlobalColor.black)
-        self._last: QPointF | None = None
-        self._blank = True
-        self.setCursor(Qt.CursorShape.CrossCursor)
-        self.setMinimumSize(96, 96)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        self.setToolTip("Draw a digit with the mouse; the model reconstructs it as you draw.")
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
-        return QSize(140, 140)
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt's name)
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
-        return width
-
-    @property
-    def blank(self) -> bool:
-        return self._blank
-
-    def clear(self) -> None:
-        self._image.fill(Qt.GlobalColor.black)
-        self._blank = True
-        self.update()
-        self.changed.emit()
-
-    def rgb(self) -> np.ndarray:
-        """The drawing as (H, W, 3) floats in [0, 1], the layout core.denoising.user_image_from_rgb takes."""
-        image = self._image
-        pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
-        grey = pixels[:, : image.width()].astype(np.float64) / 255.0
-        return np.repeat(grey[:, :, None], 3, axis=2)
-
-    def target_rect(self) -> QRect:
-        """Where the canvas is drawn: the largest centred square that fits the widget."""
-        side = min(self.width(), self.height())
-        return QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
-
-    def _to_image(self, position: QPointF) -> QPointF:
-        rect = self.target_rect()
-        scale = CANVAS_SIDE / max(rect.width(), 1)
-        return QPointF((position.x() - rect.left()) * scale, (position.y() - rect.top()) * scale)
-
-    def _draw_to(self, point: QPointF) -> None:
-        painter = QPainter(self._image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(QColor("white"), PEN_WIDTH, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                            Qt.PenJoinStyle.RoundJoin))
-        if self._last is None:
-            painter.drawPoint(point)
-        else:
-            painter.drawLine(self._last, point)
-        painter.end()
-        self._last = point
-        self._blank = False
-        self.update()
-        self.changed.emit()
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
-        if event.button() == Qt.MouseButton.LeftButton:
-            self._last = None
-            self._draw_to(self._to_image(event.position()))
-            event.accept()
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
-        if event.buttons() & Qt.MouseButton.LeftButton:
-            self._draw_to(self._to_image(event.position()))
-            event.accept()
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
-        self._last = None
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        rect = self.target_rect()
-        painter.drawImage(rect, self._image)
-        painter.setPen(self.palette().mid().color())
-        painter.drawRect(rect.adjusted(0, 0, -1, -1))
-        if self._blank:
-            painter.setPen(QColor(150, 150, 150))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "draw here")
-        painter.end()
-
-
 @dataclass(frozen=True)
 class _Request:
     """What one computation was for, so a result that arrives late for old settings is recognisable."""
@@ -199,7 +64,7 @@ class _Request:
     seed: int
 
 
-class DenoisingPanel(Panel):
+class DenoisingPanel(UserImageSection, Panel):
     """Corruption, strength and a second model to compare; the clean/corrupted/reconstructed grid with
     PSNRs; and the user's own image."""
 
@@ -520,106 +385,3 @@ class DenoisingPanel(Panel):
             index = self.compareCombo.findData(chosen)
             self.compareCombo.setCurrentIndex(max(index, 0))
         return self.compareCombo.currentData() != chosen
-
-    # -- the user's own image --------------------------------------------------------------
-    def load_user_image_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open an image to reconstruct", "", IMAGE_FILTER)
-        if path:
-            self.load_user_image(path)
-
-    def load_user_image(self, path: str | os.PathLike[str]) -> bool:
-        """Reconstruct a picture file with the current model and probe its code; False after a warning."""
-        current = self.state.current
-        if current is None:
-            QMessageBox.warning(self, "No model", NO_MODEL)
-            return False
-        try:
-            image = load_user_image(path, current.config.image_shape)
-        except VaeStudioError as exc:
-            QMessageBox.warning(self, "Could not load the image", str(exc))
-            return False
-        with QSignalBlocker(self.canvas):
-            self.canvas.clear()  # the drawing no longer is the input
-        self._user_source = os.path.basename(os.fspath(path)) + (" (inverted: dark on light)" if image.inverted else "")
-        self._set_user_image(image)
-        return True
-
-    def clear_user_image(self) -> None:
-        with QSignalBlocker(self.canvas):
-            self.canvas.clear()
-        self.user_image = None
-        self.userView.set_images(None)
-        self.userLabel.setText("")
-        if self._my_probe is not None:
-            self._set_probe(None)
-
-    def _on_drawn(self) -> None:
-        current = self.state.current
-        if self.canvas.blank:
-            self.clear_user_image()
-            return
-        if current is None:
-            self.userLabel.setText(NO_MODEL)
-            return
-        self._user_source = "Your drawing"
-        # Drawn light on dark already: no guessing from the border, which a stroke may touch.
-        self._set_user_image(user_image_from_rgb(self.canvas.rgb(), current.config.image_shape, invert=False))
-
-    def _set_user_image(self, image: UserImage) -> None:
-        self.user_image = image
-        self._reconstruct_user_image(take_probe=True)
-
-    def _user_label(self) -> int:
-        """The class a conditional model gets for the user image, which has none: the preview's rule (the
-        selected test image's class, else 0); unconditional models ignore it."""
-        label = self.state.decode_label()
-        return 0 if label is None else label
-
-    def _user_image_code(self) -> np.ndarray | None:
-        """The user image's posterior mean under the current model (None without both, or for another size)."""
-        current, image = self.state.current, self.user_image
-        if image is None or current is None or tuple(image.pixels.shape) != tuple(current.config.image_shape):
-            return None
-        return encode(current.model, image.batch(), np.array([self._user_label()])).mu[0]
-
-    def _reconstruct_user_image(self, take_probe: bool = False) -> None:
-        """Show the user image's reconstruction by the current (and compared) model, and with ``take_probe``
-        make its posterior mean the probe (which then follows the model: _on_model). One image takes well
-        under a millisecond, so this runs on the GUI thread."""
-        current, image = self.state.current, self.user_image
-        if image is None or current is None:
-            return
-        if tuple(image.pixels.shape) != tuple(current.config.image_shape):
-            self.userView.set_images(None)
-            self.userLabel.setText("The image was prepared for another model's image size: draw or load it again.")
-            return
-        models = self._shown_models()
-        label = self._user_label()
-        labels = np.array([label])
-        batch = image.batch()
-        x = to_float(batch)
-        columns = [x.numpy()[0]] + [reconstruct(m.model, x, labels)[0] for m in models]
-        self.userView.set_images(np.stack(columns)[None], column_labels=["input", *model_labels(len(models))])
-        mu = encode(current.model, batch, labels).mu[0]
-        text = f"{self._user_source}, prepared like an MNIST digit (cropped, scaled into 20×20, centred)."
-        if any(m.config.conditional for m in models):
-            text += f" Conditional models take it as class {label}."
-        text += f" Its μ under “{current.name}” is the probe ✛ on the latent map. {models_legend(models)}"
-        self.userLabel.setText(text)
-        if take_probe:
-            self._set_probe(mu)
-
-    # -- the probe -------------------------------------------------------------------------
-    def _set_probe(self, mu: np.ndarray | None) -> None:
-        self._setting_probe = True
-        try:
-            self.state.set_probe(mu)
-        finally:
-            self._setting_probe = False
-        self._my_probe = self.state.probe
-
-    def _on_probe(self) -> None:
-        # Someone else probes now (a click on the map): the probe stops following the user image. Another
-        # model being shown clears the probe without this event, so the image's new μ takes its place.
-        if not self._setting_probe and self.state.probe is not self._my_probe:
-            self._my_probe = None
