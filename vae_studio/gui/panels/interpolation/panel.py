@@ -14,21 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMenu,
-    QMessageBox,
     QPushButton,
-    QSizePolicy,
     QSpinBox,
-    QStackedWidget,
     QStyle,
     QTabWidget,
     QToolButton,
@@ -36,128 +30,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.app_state import AppState, Event
-from ...core.compatibility import can_run_on
-from ...core.interpolation import Arithmetic, Interpolation, class_mean, interpolate, latent_arithmetic, save_gif, save_png
-from ...core.latent import encode, sample_prior
-from ...core.trained_model import TrainedModel
-from ..work.deferred_refresh import DeferredRefresh
-from ..export_files import export_images, export_stem
-from ..widgets.image_grid import HIGHLIGHT, ImageGridView
-from ..widgets.images import to_qpixmap
-from ..work.private_copies import decode_in_background, detached
-from ..work.tasks import Task
-from .base import Panel
+from ....core.app_state import AppState, Event
+from ....core.interpolation import Arithmetic, Interpolation, interpolate, save_gif, save_png
+from ...work.deferred_refresh import DeferredRefresh
+from ...export_files import export_images, export_stem
+from ...widgets.image_grid import HIGHLIGHT, ImageGridView
+from ...work.private_copies import decode_in_background, detached
+from ...work.tasks import Task
+from .arithmetic import ArithmeticTab
+from .endpoints import EndpointsAndAnimation
+from .endpoint_box import EndpointBox
+from ..base import Panel
 
-SOURCES = (("map", "Map point"), ("image", "Test image"), ("class", "Class mean"), ("prior", "Prior sample"))
 # Linear first: on a 2-D map it is the straight line students expect; slerp matters in many dimensions.
 METHODS = (("linear", "Linear"), ("slerp", "Spherical (slerp)"))
 MAX_STEPS = 64
 DEFAULT_STEPS = 10
 DEFAULT_FPS = 8
-THUMB_SCALE = 1  # thumbnails at their own size keep the endpoint rows low
 EXPORT_STRIP_SCALE = 2  # exported 28x28 frames at 56x56: visible on a slide, still one file per strip
 EXPORT_GIF_SCALE = 4
 
 
-def _format_z(z: np.ndarray, limit: int = 4) -> str:
-    shown = ", ".join(f"{v:.2f}" for v in z[:limit])
-    return f"z = [{shown}{', …' if len(z) > limit else ''}]"
-
-
-class EndpointBox(QFrame):
-    """Where one end of the path comes from, in one row; the panel turns the choice into a latent vector."""
-
-    changed = Signal()
-    fromMapRequested = Signal()
-
-    def __init__(self, name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.name = name
-        self.map_point: np.ndarray | None = None
-        self.prior_seed = 0
-        self.sourceCombo = QComboBox(objectName=f"endpoint{name}SourceCombo")
-        for key, label in SOURCES:
-            self.sourceCombo.addItem(label, key)
-        self.sourceCombo.setToolTip(
-            "Map point: a point clicked on the latent map · Test image: the posterior mean μ of a test image · "
-            "Class mean: the average μ of a class · Prior sample: a random draw from N(0, I)"
-        )
-        self.mapButton = QPushButton("From map", objectName=f"endpoint{name}MapButton")
-        self.mapButton.setToolTip("Take the point last clicked on the latent map (a clicked dot gives its image's μ)")
-
-        self.mapLabel = QLabel("click the map first", objectName=f"endpoint{name}MapLabel")
-        self.mapLabel.setStyleSheet("color: gray;")
-        self.indexSpin = QSpinBox(objectName=f"endpoint{name}IndexSpin")
-        self.indexSpin.setPrefix("#")
-        self.indexSpin.setToolTip("Index of the test image whose μ is this end of the path")
-        self.thumbLabel = QLabel(objectName=f"endpoint{name}ThumbLabel")
-        self.classCombo = QComboBox(objectName=f"endpoint{name}ClassCombo")
-        self.classCombo.setToolTip("The mean μ over the test images of this class")
-        self.newSampleButton = QPushButton("New sample", objectName=f"endpoint{name}NewSampleButton")
-        self.newSampleButton.setToolTip("Draw another point from the prior N(0, I)")
-
-        image_page = QWidget()
-        image_row = QHBoxLayout(image_page)
-        image_row.setContentsMargins(0, 0, 0, 0)
-        image_row.addWidget(self.indexSpin)
-        image_row.addWidget(self.thumbLabel)
-        self.stack = QStackedWidget()
-        for page in (self.mapLabel, image_page, self.classCombo, self.newSampleButton):
-            self.stack.addWidget(page)
-        self.stack.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-
-        # One row: the panel usually sits in a low bottom dock.
-        title = QLabel(f"<b>{name}</b>")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(title)
-        layout.addWidget(self.sourceCombo)
-        layout.addWidget(self.stack)
-        layout.addWidget(self.mapButton)
-
-        self.sourceCombo.currentIndexChanged.connect(self._on_source)
-        self.indexSpin.valueChanged.connect(self.changed)
-        self.classCombo.currentIndexChanged.connect(self.changed)
-        self.newSampleButton.clicked.connect(self._new_sample)
-        self.mapButton.clicked.connect(self.fromMapRequested)
-
-    def show_code(self, z: np.ndarray | None) -> None:
-        """The latent vector this end stands for, shown on hover."""
-        self.setToolTip("" if z is None else f"{self.name}: {_format_z(z, limit=8)}")
-
-    @property
-    def source(self) -> str:
-        return str(self.sourceCombo.currentData())
-
-    def set_source(self, source: str) -> None:
-        self.sourceCombo.setCurrentIndex(self.sourceCombo.findData(source))
-
-    def set_map_point(self, z: np.ndarray) -> None:
-        self.map_point = np.array(z, dtype=np.float64)
-        self.mapLabel.setText(_format_z(self.map_point))
-        with QSignalBlocker(self.sourceCombo):
-            self.set_source("map")
-        self.stack.setCurrentIndex(0)
-        self.changed.emit()
-
-    def set_image(self, index: int) -> None:
-        with QSignalBlocker(self.sourceCombo), QSignalBlocker(self.indexSpin):
-            self.set_source("image")
-            self.indexSpin.setValue(index)
-        self.stack.setCurrentIndex(1)
-        self.changed.emit()
-
-    def _on_source(self) -> None:
-        self.stack.setCurrentIndex(self.sourceCombo.currentIndex())
-        self.changed.emit()
-
-    def _new_sample(self) -> None:
-        self.prior_seed += 1
-        self.changed.emit()
-
-
-class InterpolationPanel(Panel):
+class InterpolationPanel(ArithmeticTab, EndpointsAndAnimation, Panel):
     """Paths between two latent points, their animation and export, and latent arithmetic."""
 
     name = "interpolation"
@@ -323,70 +217,6 @@ class InterpolationPanel(Panel):
         layout.addLayout(body, 1)
         return tab
 
-    def _build_arithmetic_tab(self) -> QWidget:
-        self.baseSpin = QSpinBox(objectName="baseSpin")
-        self.baseSpin.setPrefix("#")
-        self.baseSpin.setToolTip("The test image whose code the vector is added to")
-        self.baseThumb = QLabel(objectName="baseThumb")
-        self.useSelectedButton = QPushButton("Selected", objectName="useSelectedButton")
-        self.useSelectedButton.setToolTip("Use the test image selected on the latent map")
-        self.useSelectedButton.clicked.connect(self._use_selected_base)
-        self.vectorCombo = QComboBox(objectName="vectorCombo")
-        self.vectorCombo.addItem("From one class mean to another", "classes")
-        self.vectorCombo.addItem("From A to B of the path", "path")
-        self.fromClassCombo = QComboBox(objectName="fromClassCombo")
-        self.toClassCombo = QComboBox(objectName="toClassCombo")
-        self.strengthSpin = QDoubleSpinBox(objectName="strengthSpin")
-        self.strengthSpin.setRange(0.1, 5.0)
-        self.strengthSpin.setSingleStep(0.25)
-        self.strengthSpin.setValue(1.5)
-        self.strengthSpin.setToolTip("The largest multiple of the vector added (1: the whole difference)")
-        self.countSpin = QSpinBox(objectName="countSpin")
-        self.countSpin.setRange(2, 16)
-        self.countSpin.setValue(7)
-        self.countSpin.setToolTip("How many strengths from 0 to the largest")
-        for signal in (
-            self.baseSpin.valueChanged,
-            self.vectorCombo.currentIndexChanged,
-            self.fromClassCombo.currentIndexChanged,
-            self.toClassCombo.currentIndexChanged,
-            self.strengthSpin.valueChanged,
-            self.countSpin.valueChanged,
-        ):
-            signal.connect(self._update_arithmetic)
-        self.arithmeticView = ImageGridView("Choose an image and a vector.")
-        self.arithmeticView.setObjectName("arithmeticView")
-        self.arithmeticLabel = QLabel(objectName="arithmeticLabel")
-        self.arithmeticLabel.setWordWrap(True)
-        self.arithmeticLabel.setStyleSheet("color: gray;")
-
-        base_row = QHBoxLayout()
-        base_row.addWidget(self.baseSpin)
-        base_row.addWidget(self.useSelectedButton)
-        base_row.addWidget(self.baseThumb)
-        base_row.addStretch(1)
-        form = QFormLayout()
-        form.addRow("Image", base_row)
-        form.addRow("Vector", self.vectorCombo)
-        form.addRow("From class", self.fromClassCombo)
-        form.addRow("To class", self.toClassCombo)
-        form.addRow("Strength up to", self.strengthSpin)
-        form.addRow("Pictures", self.countSpin)
-        self._arithmetic_form = form
-        controls = QVBoxLayout()
-        controls.addLayout(form)
-        controls.addStretch(1)
-
-        right = QVBoxLayout()
-        right.addWidget(self.arithmeticView, 1)
-        right.addWidget(self.arithmeticLabel)
-        tab = QWidget()
-        layout = QHBoxLayout(tab)
-        layout.setContentsMargins(2, 4, 2, 2)
-        layout.addLayout(controls)
-        layout.addLayout(right, 1)
-        return tab
-
     # -- public ------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop the animation and the background decoding, and leave the map without this panel's path."""
@@ -469,80 +299,6 @@ class InterpolationPanel(Panel):
             else:
                 self.pickHint.setText("Now click the end (B).")
 
-    # -- endpoints -------------------------------------------------------------------------
-    def _use_map_point(self, box: EndpointBox) -> None:
-        if self._pointed is None:
-            index, probe = self.state.selected_index, self.state.probe
-            if probe is not None:
-                self._pointed = ("map", probe.copy())
-            elif index is not None:
-                self._pointed = ("image", index)
-            else:
-                QMessageBox.information(self, "No map point yet", "Click a point or a dot on the latent map first.")
-                return
-        self._apply_pointed(box)
-
-    def _apply_pointed(self, box: EndpointBox) -> None:
-        assert self._pointed is not None
-        kind, value = self._pointed
-        if kind == "image":
-            box.set_image(int(value))  # type: ignore[call-overload]
-        else:
-            box.set_map_point(value)  # type: ignore[arg-type]
-
-    def _on_pick_toggled(self, on: bool) -> None:
-        self._picking = [self.endpointA, self.endpointB] if on else []
-        self.pickHint.setText("Click the start (A) on the latent map." if on else "")
-
-    def _usable_model(self) -> tuple[TrainedModel | None, str]:
-        """The current model if it can decode and encode the data set's images, else None and why not."""
-        current, dataset = self.state.current, self.state.dataset
-        if current is None:
-            return None, "No model yet: train one or open a checkpoint."
-        if dataset is None:
-            return None, "Loading the data set…"
-        problem = can_run_on(current, dataset)
-        return (None, problem) if problem else (current, "")
-
-    def _image_code(self, trained: TrainedModel, index: int) -> np.ndarray:
-        """μ of one test image, encoded now (well under a millisecond), so it needs no map encoding."""
-        dataset = self.state.dataset
-        assert dataset is not None
-        labels = dataset.test_labels[index : index + 1] if dataset.test_labels is not None else None
-        return encode(trained.model, dataset.test_images[index : index + 1], labels).mu[0].astype(np.float64)
-
-    def _class_code(self, label: int) -> tuple[np.ndarray | None, str]:
-        dataset, encoding = self.state.dataset, self.state.encoding
-        assert dataset is not None
-        if dataset.test_labels is None:
-            return None, "This data set has no classes."
-        if encoding is None or len(encoding.mu) != len(dataset.test_labels):
-            return None, "Waiting for the latent map to encode the test images…"
-        try:
-            return class_mean(encoding.mu, dataset.test_labels.numpy(), label), ""
-        except ValueError:
-            return None, f"No test image has the class {dataset.class_names[label]}."
-
-    def _endpoint_code(self, trained: TrainedModel, box: EndpointBox) -> tuple[np.ndarray | None, str]:
-        """The latent vector ``box`` describes for the current model, or None and why there is none."""
-        d = trained.config.latent_dim
-        dataset = self.state.dataset
-        assert dataset is not None
-        box.thumbLabel.clear()
-        if box.source == "map":
-            if box.map_point is None or len(box.map_point) != d:
-                return None, f"{box.name}: click a point on the map, then press “From map”."
-            return box.map_point, ""
-        if box.source == "image":
-            index = box.indexSpin.value()
-            if index >= len(dataset.test_images):
-                return None, "The data set has no test images."
-            box.thumbLabel.setPixmap(to_qpixmap(dataset.test_images[index].numpy(), THUMB_SCALE))
-            return self._image_code(trained, index), ""
-        if box.source == "class":
-            return self._class_code(box.classCombo.currentIndex())
-        return sample_prior(d, 1, seed=box.prior_seed)[0], ""
-
     # -- the path ----------------------------------------------------------------------------
     def _refresh(self) -> None:
         self._update_path()
@@ -623,88 +379,3 @@ class InterpolationPanel(Panel):
         if not shown:
             self.playButton.setChecked(False)  # playing to nobody
         self._publish_overlay()
-
-    # -- animation -------------------------------------------------------------------------
-    def _on_play_toggled(self, playing: bool) -> None:
-        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
-        self.playButton.setIcon(self.style().standardIcon(icon))
-        self.playButton.setText("Pause" if playing else "Play")
-        if playing:
-            self._on_speed(self.speedSpin.value())
-            self._timer.start()
-        else:
-            self._timer.stop()
-
-    def _on_speed(self, fps: int) -> None:
-        self._timer.setInterval(round(1000 / fps))
-
-    def _advance(self) -> None:
-        if self.interpolation is None:
-            return
-        last = len(self.interpolation.frames) - 1
-        step = self._frame + self._direction
-        if self.bounceCheck.isChecked():
-            if not 0 <= step <= last:
-                self._direction = -self._direction
-                step = self._frame + self._direction
-        else:
-            self._direction = 1
-            step = 0 if step > last else step
-        self._show_frame(int(np.clip(step, 0, last)))
-
-    # -- latent arithmetic -----------------------------------------------------------------
-    def _use_selected_base(self) -> None:
-        if self.state.selected_index is not None:
-            self.baseSpin.setValue(self.state.selected_index)
-
-    def _update_arithmetic(self) -> None:
-        by_class = self.vectorCombo.currentData() == "classes"
-        for combo in (self.fromClassCombo, self.toClassCombo):
-            combo.setEnabled(by_class)
-            self._arithmetic_form.labelForField(combo).setEnabled(by_class)
-        vector = "μ(to class) − μ(from class)" if by_class else "B − A"
-        self.arithmeticLabel.setText(
-            f"Each picture decodes <i>z</i> = μ(image) + <i>s</i> · ({vector}) for the strength <i>s</i> above it. "
-            "If the space is well organised, the same offset changes the same property of any image."
-        )
-        trained, why = self._usable_model()
-        dataset = self.state.dataset
-        self.baseThumb.clear()
-        if trained is None or dataset is None or len(dataset.test_images) == 0:
-            self._clear_arithmetic(why or "The data set has no test images.")
-            return
-        index = self.baseSpin.value()
-        self.baseThumb.setPixmap(to_qpixmap(dataset.test_images[index].numpy(), THUMB_SCALE))
-        if by_class:
-            start, why = self._class_code(self.fromClassCombo.currentIndex())
-            end, why_end = self._class_code(self.toClassCombo.currentIndex())
-            why = why or why_end
-        else:
-            start, why = self._endpoint_code(trained, self.endpointA)
-            end, why_end = self._endpoint_code(trained, self.endpointB)
-            why = why or why_end
-        if start is None or end is None:
-            self._clear_arithmetic(why)
-            return
-        base = self._image_code(trained, index)
-        strengths = np.linspace(0.0, self.strengthSpin.value(), self.countSpin.value())
-        # A conditional model keeps the chosen image's class, so only the latent code changes.
-        label = int(dataset.test_labels[index]) if trained.config.conditional and dataset.test_labels is not None else None
-        background = decode_in_background(trained.model, len(strengths))
-        model = detached(trained.model) if background else trained.model
-        self._arithmetic_task.request(
-            lambda: latent_arithmetic(model, base, start, end, strengths, label), background=background
-        )
-
-    def _clear_arithmetic(self, message: str) -> None:
-        self._arithmetic_task.cancel()
-        self.arithmetic = None
-        self.arithmeticView.set_images(None)
-        self.arithmeticView.set_placeholder(message)
-
-    def _show_arithmetic(self, result: Arithmetic) -> None:
-        self.arithmetic = result
-        self.arithmeticView.set_images(result.images[None], column_labels=[f"s = {s:.2g}" for s in result.strengths])
-
-    def _warn(self, title: str, message: str) -> None:
-        QMessageBox.warning(self, title, message)
