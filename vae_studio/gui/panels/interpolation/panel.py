@@ -96,88 +96,10 @@ class InterpolationPanel(ArithmeticTab, EndpointsAndAnimation, Panel):
 
     # -- construction -------------------------------------------------------------------
     def _build_path_tab(self) -> QWidget:
-        self.endpointA = EndpointBox("A")
-        self.endpointA.setObjectName("endpointA")
-        self.endpointB = EndpointBox("B")
-        self.endpointB.setObjectName("endpointB")
-        self.endpointA.set_image(0)
-        self.endpointB.set_image(1)
-        for box in (self.endpointA, self.endpointB):
-            box.changed.connect(self._refresh)
-            box.fromMapRequested.connect(lambda box=box: self._use_map_point(box))
-        self.pickButton = QPushButton("Pick on map", objectName="pickButton")
-        self.pickButton.setCheckable(True)
-        self.pickButton.setToolTip("The next two clicks on the latent map set the start and the end of the path")
-        self.pickButton.toggled.connect(self._on_pick_toggled)
-        self.pickHint = QLabel(objectName="pickHint")
-        self.pickHint.setStyleSheet("color: palette(highlight);")
-
-        self.methodCombo = QComboBox(objectName="methodCombo")
-        for key, label in METHODS:
-            self.methodCombo.addItem(label, key)
-        self.methodCombo.setToolTip(
-            "Linear: the straight line from A to B. Spherical: an arc that keeps the distance from the origin,\n"
-            "where most prior samples lie (in many dimensions the straight line passes through the unlikely centre)."
-        )
-        self.stepsSpin = QSpinBox(objectName="interpolationStepsSpin")
-        self.stepsSpin.setRange(2, MAX_STEPS)
-        self.stepsSpin.setValue(DEFAULT_STEPS)
-        self.stepsSpin.setToolTip("Frames along the path, both ends included")
-        self.showOnMapCheck = QCheckBox("Show on map", objectName="showOnMapCheck", checked=True)
-        self.showOnMapCheck.setToolTip("Draw the path on the latent map while this panel is visible")
-        for signal in (self.methodCombo.currentIndexChanged, self.stepsSpin.valueChanged):
-            signal.connect(self._refresh)
-        self.showOnMapCheck.toggled.connect(self._publish_overlay)
-
-        # Asks for frames at their own size, so a low dock still has room for the plot under it.
-        self.stripView = ImageGridView("Choose the two ends of the path.", natural_scale=1)
-        self.stripView.setObjectName("stripView")
-        self.stripView.cellClicked.connect(lambda _row, col: self._show_frame(col))
-        self.stripView.setMinimumHeight(40)
-        self.frameView = ImageGridView()
-        self.frameView.setObjectName("frameView")
-        self.frameView.setFixedWidth(120)  # the frame on show, next to the strip and the plot
-        self.distancePlot = pg.PlotWidget(objectName="distancePlot")
-        self.distancePlot.setMinimumHeight(60)
-        self.distancePlot.setLabel("left", "change")
-        self.distancePlot.setToolTip("RMS pixel change from each frame to the next (grey levels, 0 to 1)")
-        self.distancePlot.setLabel("bottom", "frame")
-        self.distancePlot.showGrid(x=True, y=True, alpha=0.2)
-        self.distancePlot.setMouseEnabled(x=False, y=False)
-        self.distancePlot.hideButtons()
-        self.distancePlot.getAxis("left").enableAutoSIPrefix(False)  # grey levels 0..1, not "x0.001"
-        self.distanceCurve = self.distancePlot.plot(
-            pen=pg.mkPen((0, 114, 178), width=2), symbol="o", symbolSize=5, symbolBrush=(0, 114, 178), symbolPen=None
-        )
-        self._frame_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(HIGHLIGHT, width=2))
-        self.distancePlot.addItem(self._frame_line)
-        self.smoothnessLabel = QLabel(objectName="smoothnessLabel")
-        self.smoothnessLabel.setStyleSheet("color: gray;")
-        self.smoothnessLabel.setMinimumWidth(40)  # elided by the layout rather than widening the row
-
-        style = self.style()
-        self.playButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play", objectName="interpolationPlayButton")
-        self.playButton.setCheckable(True)
-        self.playButton.toggled.connect(self._on_play_toggled)
-        self.speedSpin = QSpinBox(objectName="interpolationSpeedSpin")
-        self.speedSpin.setRange(1, 30)
-        self.speedSpin.setValue(DEFAULT_FPS)
-        self.speedSpin.setSuffix(" fps")
-        self.speedSpin.setToolTip("Frames per second of the animation and of the GIF")
-        self.speedSpin.valueChanged.connect(self._on_speed)
-        self.bounceCheck = QCheckBox("Back and forth", objectName="bounceCheck", checked=True)
-        self.bounceCheck.setToolTip("Play from A to B and back (also in the GIF), so the loop has no jump")
-        self.exportButton = QToolButton(objectName="interpolationExportButton")
-        self.exportButton.setText("Export")
-        self.exportButton.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.exportButton.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        menu = QMenu(self.exportButton)
-        self.exportPngAction = menu.addAction("Strip as PNG…", self.export_png)
-        self.exportPngAction.setObjectName("exportPngAction")
-        self.exportGifAction = menu.addAction("Animation as GIF…", self.export_gif)
-        self.exportGifAction.setObjectName("exportGifAction")
-        self.exportButton.setMenu(menu)
-
+        self._build_ends()
+        self._build_path_options()
+        self._build_pictures()
+        self._build_playback()
         # Rows of controls over the pictures, so the panel fits the low dock under the map.
         ends = QHBoxLayout()
         ends.addWidget(self.endpointA)
@@ -216,6 +138,97 @@ class InterpolationPanel(ArithmeticTab, EndpointsAndAnimation, Panel):
         layout.addLayout(options)
         layout.addLayout(body, 1)
         return tab
+
+
+    def _build_ends(self) -> None:
+        """The two ends of the path and the pick-on-map button."""
+        self.endpointA = EndpointBox("A")
+        self.endpointA.setObjectName("endpointA")
+        self.endpointB = EndpointBox("B")
+        self.endpointB.setObjectName("endpointB")
+        self.endpointA.set_image(0)
+        self.endpointB.set_image(1)
+        for box in (self.endpointA, self.endpointB):
+            box.changed.connect(self._refresh)
+            box.fromMapRequested.connect(lambda box=box: self._use_map_point(box))
+        self.pickButton = QPushButton("Pick on map", objectName="pickButton")
+        self.pickButton.setCheckable(True)
+        self.pickButton.setToolTip("The next two clicks on the latent map set the start and the end of the path")
+        self.pickButton.toggled.connect(self._on_pick_toggled)
+        self.pickHint = QLabel(objectName="pickHint")
+        self.pickHint.setStyleSheet("color: palette(highlight);")
+
+    def _build_path_options(self) -> None:
+        """How the path runs: linear or spherical, how many steps, whether the map shows it."""
+        self.methodCombo = QComboBox(objectName="methodCombo")
+        for key, label in METHODS:
+            self.methodCombo.addItem(label, key)
+        self.methodCombo.setToolTip(
+            "Linear: the straight line from A to B. Spherical: an arc that keeps the distance from the origin,\n"
+            "where most prior samples lie (in many dimensions the straight line passes through the unlikely centre)."
+        )
+        self.stepsSpin = QSpinBox(objectName="interpolationStepsSpin")
+        self.stepsSpin.setRange(2, MAX_STEPS)
+        self.stepsSpin.setValue(DEFAULT_STEPS)
+        self.stepsSpin.setToolTip("Frames along the path, both ends included")
+        self.showOnMapCheck = QCheckBox("Show on map", objectName="showOnMapCheck", checked=True)
+        self.showOnMapCheck.setToolTip("Draw the path on the latent map while this panel is visible")
+        for signal in (self.methodCombo.currentIndexChanged, self.stepsSpin.valueChanged):
+            signal.connect(self._refresh)
+        self.showOnMapCheck.toggled.connect(self._publish_overlay)
+
+    def _build_pictures(self) -> None:
+        """The strip of frames, the frame on show and the plot of the change from frame to frame."""
+        # Asks for frames at their own size, so a low dock still has room for the plot under it.
+        self.stripView = ImageGridView("Choose the two ends of the path.", natural_scale=1)
+        self.stripView.setObjectName("stripView")
+        self.stripView.cellClicked.connect(lambda _row, col: self._show_frame(col))
+        self.stripView.setMinimumHeight(40)
+        self.frameView = ImageGridView()
+        self.frameView.setObjectName("frameView")
+        self.frameView.setFixedWidth(120)  # the frame on show, next to the strip and the plot
+        self.distancePlot = pg.PlotWidget(objectName="distancePlot")
+        self.distancePlot.setMinimumHeight(160)  # a lesson page has the room: ticks and the curve stay readable
+        self.distancePlot.setLabel("left", "change")
+        self.distancePlot.setToolTip("RMS pixel change from each frame to the next (grey levels, 0 to 1)")
+        self.distancePlot.setLabel("bottom", "frame")
+        self.distancePlot.showGrid(x=True, y=True, alpha=0.2)
+        self.distancePlot.setMouseEnabled(x=False, y=False)
+        self.distancePlot.hideButtons()
+        self.distancePlot.getAxis("left").enableAutoSIPrefix(False)  # grey levels 0..1, not "x0.001"
+        self.distanceCurve = self.distancePlot.plot(
+            pen=pg.mkPen((0, 114, 178), width=2), symbol="o", symbolSize=5, symbolBrush=(0, 114, 178), symbolPen=None
+        )
+        self._frame_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(HIGHLIGHT, width=2))
+        self.distancePlot.addItem(self._frame_line)
+        self.smoothnessLabel = QLabel(objectName="smoothnessLabel")
+        self.smoothnessLabel.setStyleSheet("color: gray;")
+        self.smoothnessLabel.setMinimumWidth(40)  # elided by the layout rather than widening the row
+
+    def _build_playback(self) -> None:
+        """Play, speed, back and forth, and the export menu."""
+        style = self.style()
+        self.playButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play", objectName="interpolationPlayButton")
+        self.playButton.setCheckable(True)
+        self.playButton.toggled.connect(self._on_play_toggled)
+        self.speedSpin = QSpinBox(objectName="interpolationSpeedSpin")
+        self.speedSpin.setRange(1, 30)
+        self.speedSpin.setValue(DEFAULT_FPS)
+        self.speedSpin.setSuffix(" fps")
+        self.speedSpin.setToolTip("Frames per second of the animation and of the GIF")
+        self.speedSpin.valueChanged.connect(self._on_speed)
+        self.bounceCheck = QCheckBox("Back and forth", objectName="bounceCheck", checked=True)
+        self.bounceCheck.setToolTip("Play from A to B and back (also in the GIF), so the loop has no jump")
+        self.exportButton = QToolButton(objectName="interpolationExportButton")
+        self.exportButton.setText("Export")
+        self.exportButton.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.exportButton.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        menu = QMenu(self.exportButton)
+        self.exportPngAction = menu.addAction("Strip as PNG…", self.export_png)
+        self.exportPngAction.setObjectName("exportPngAction")
+        self.exportGifAction = menu.addAction("Animation as GIF…", self.export_gif)
+        self.exportGifAction.setObjectName("exportGifAction")
+        self.exportButton.setMenu(menu)
 
     # -- public ------------------------------------------------------------------------
     def shutdown(self) -> None:
