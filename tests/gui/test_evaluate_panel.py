@@ -16,7 +16,8 @@ from vae_studio.core.data import load_dataset
 from vae_studio.core.evaluation import binarization_description
 from vae_studio.core.recipe import new_trained_model
 from vae_studio.core.trained_model import TrainedModel
-from vae_studio.gui.panels.evaluate import REFERENCE_FIGURES, EvaluatePanel
+from vae_studio.gui.panels.evaluate import EvaluatePanel
+from vae_studio.gui.panels.evaluate.rows import REFERENCE_FIGURES
 from vae_studio.gui.work.tasks import running_threads
 
 RUN_TIMEOUT_MS = 60_000

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 
-import torch
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -23,129 +21,39 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMessageBox,
     QPushButton,
     QSpinBox,
     QStyle,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from ...core.app_state import AppState, Event
-from ...core.config import ModelConfig, TrainConfig
-from ...core.evaluation import (
-    BINARIZATION_LABELS,
-    Evaluation,
-    binarization_description,
-    evaluate_model,
-    importance_weighted_nll,
+from ....core.app_state import AppState, Event
+from ....core.config import ModelConfig
+from ....core.evaluation import evaluate_model
+from ....core.trained_model import TrainedModel
+from ....core.text import format_duration
+from ...work.deferred_refresh import DeferredRefresh
+from ...work.private_copies import detached
+from ...work.tasks import Task, TaskState
+from .results import EvaluationResults
+from .rows import (
+    REFERENCE_FIGURES,
+    EvaluationOutcome,
+    evaluation_split,
+    images_per_second,
+    result_rows,
+    seeded_subset,
+    shows_references,
 )
-from ...core.models import AE
-from ...core.recipe import training_data
-from ...core.subsets import sample_indices
-from ...core.trained_model import TrainedModel
-from ...core.text import format_duration
-from ..work.deferred_refresh import DeferredRefresh
-from ..work.private_copies import detached
-from ..work.tasks import Task, TaskState
-from .base import Panel
+from ..base import Panel
 
 DEFAULT_K = 100
 MAX_K = 5000
-SUBSET_SEED = 0  # the same test subset every time, so two models evaluated on "1,000 images" see the same ones
-# The timing pass: one decoder batch of this many rows (images x samples), about a real pass's size.
-CALIBRATION_SAMPLES = 128
-CALIBRATION_ROWS = 8192
-# Published test NLLs on binarized MNIST, shown for context only (other binarisations and networks).
-REFERENCE_FIGURES = (
-    "≈ 89.9 nats: a plain VAE (Bernoulli, one stochastic layer) in several re-implementations",
-    "86.76 nats (VAE) and 84.78 nats (IWAE, k = 50): Burda, Grosse & Salakhutdinov 2016, Table 1, "
-    "one stochastic layer with 2×200 tanh units, 3,280 epochs",
-)
 
 
-@dataclass(frozen=True)
-class EvaluationOutcome:
-    """A finished evaluation and what it was run on."""
-
-    evaluation: Evaluation
-    model_name: str
-    dataset: str
-    test_size: int  # images in the whole test split (the evaluation may use a subset)
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the results table: what, the number as text, its unit, how the images were seen, and
-    a sentence on what the figure means (the row's tooltip)."""
-
-    figure: str
-    value: str
-    unit: str
-    images: str
-    help: str
-
-
-def _test_split(config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The test split of the data the model trained on (its classes only, if it was trained on some)."""
-    dataset = training_data(config)
-    return dataset.test_images, dataset.test_labels
-
-
-def _subset(images: torch.Tensor, labels: torch.Tensor | None, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """A seeded random subset of ``n`` images in their original order (all of them when n is 0 or too large)."""
-    if not n or n >= len(images):
-        return images, labels
-    keep = sample_indices(len(images), n, SUBSET_SEED, keep_order=True)
-    return images[keep], None if labels is None else labels[keep]
-
-
-def _calibrate(model: AE) -> float:
-    """Decoder rows per second of the importance-weighted pass, timed on blank images (cost does not
-    depend on the pixels) after one small warm-up pass."""
-    images = torch.zeros((CALIBRATION_ROWS // CALIBRATION_SAMPLES, *model.config.image_shape), dtype=torch.uint8)
-    labels = torch.zeros(len(images), dtype=torch.int64) if model.config.conditional else None
-    importance_weighted_nll(model, images[:2], None if labels is None else labels[:2], samples=8)
-    start = time.perf_counter()
-    importance_weighted_nll(model, images, labels, samples=CALIBRATION_SAMPLES)
-    return CALIBRATION_ROWS / max(time.perf_counter() - start, 1e-6)
-
-
-def result_rows(outcome: EvaluationOutcome) -> list[Row]:
-    """The table's lines: every number with its unit and the binarisation it was measured under."""
-    e = outcome.evaluation
-    seen = BINARIZATION_LABELS[e.binarize]
-    nats = "nats/image"
-    iw_help = "An upper bound on −log p(x) (Burda et al. 2016) that tightens as K grows; K = 1 is the ELBO."
-    if e.iw_nll is not None:
-        iw = Row(f"−log p(x), IW (K = {e.iw_samples:,})", f"{e.iw_nll:.3f}", nats, seen, iw_help)
-    elif e.active_units is None:
-        iw = Row("−log p(x), IW", "n/a", "", seen, "A plain autoencoder has no likelihood to estimate.")
-    else:
-        iw = Row("−log p(x), IW", "not estimated", "", seen, iw_help)
-    active = "n/a" if e.active_units is None else f"{e.active_units} of {e.latent_dim}"
-    return [
-        Row("Reconstruction", f"{e.recon:.3f}", nats, seen, "−E_q[log p(x|z)], one sample z ~ q(z|x) per image."),
-        Row("KL(q ‖ p)", f"{e.kl:.3f}", nats, seen, "KL(q(z|x) ‖ p(z)): what the code costs against the prior N(0, I)."),
-        Row("Negative ELBO", f"{e.loss:.3f}", nats, seen, "Reconstruction + KL: the training loss at β = 1."),
-        iw,
-        Row("Active units", active, "dims", seen, "Latent dimensions whose posterior mean varies over the images: "
-            "Cov_x(E_q[z_u]) > 0.01 (Burda et al. 2016)."),
-        Row("MSE", f"{e.mse:.5f}", "per pixel", seen, "Mean squared error of the reconstruction (μ decoded), pixels 0 to 1."),
-        Row("PSNR", f"{e.psnr:.2f}", "dB", seen, "10·log10(1 / MSE) per image, averaged over the images."),
-    ]
-
-
-def shows_references(trained: TrainedModel) -> bool:
-    """The published figures are binarized-MNIST test NLLs: context only for a model trained that way."""
-    config = trained.train_config
-    return config.binarize == "dynamic" and config.dataset == "mnist"
-
-
-class EvaluatePanel(Panel):
+class EvaluatePanel(EvaluationResults, Panel):
     """K and test-subset controls, Evaluate/Stop, and the read-only results table with notes and copy buttons."""
 
     name = "evaluate"
@@ -287,9 +195,9 @@ class EvaluatePanel(Panel):
         binarize, name, spec = config.binarize, trained.name, config.dataset
 
         def run(task: TaskState) -> EvaluationOutcome:
-            images, labels = _test_split(config)
+            images, labels = evaluation_split(config)
             test_size = len(images)
-            images, labels = _subset(images, labels, subset)
+            images, labels = seeded_subset(images, labels, subset)
             start = time.perf_counter()
             evaluation = evaluate_model(
                 model, images, labels if model.config.conditional else None, binarize=binarize, iw_samples=k,
@@ -351,7 +259,7 @@ class EvaluatePanel(Panel):
             return
         self.estimateLabel.setText("timing…")
         config, model = current.config, detached(current.model)
-        self._calibration.request(lambda: (config, _calibrate(model)), background=True)
+        self._calibration.request(lambda: (config, images_per_second(model)), background=True)
 
     def _on_calibrated(self, result: tuple[ModelConfig, float]) -> None:
         config, rate = result
@@ -390,122 +298,3 @@ class EvaluatePanel(Panel):
         self.estimateLabel.setToolTip(
             f"Images × K decoder passes at about {rate:,.0f} per second, as timed on this machine"
         )
-
-    # -- results -------------------------------------------------------------------------
-    def _on_finished(self, outcome: EvaluationOutcome) -> None:
-        trained, self._running_for = self._running_for, None
-        assert trained is not None
-        e = outcome.evaluation
-        config = trained.train_config
-        self._test_sizes[f"{config.dataset}|{config.classes}"] = outcome.test_size
-        if e.iw_samples and outcome.seconds > 0:
-            # The run itself is the best timing: it replaces the calibration's figure.
-            self._rates[trained.config] = e.images * e.iw_samples / outcome.seconds
-        if trained is not self.state.current:
-            self.statusLabel.setText(f"“{trained.name}” is no longer shown: its results were not kept.")
-        else:
-            self._evaluated = trained
-            self.outcome = outcome
-            self._stale = False
-            self.statusLabel.setText(f"Evaluated in {format_duration(outcome.seconds)}.")
-            self._show_results()
-            self._show_estimate()
-        self._update_controls()
-
-    def _on_failed(self, message: str) -> None:
-        self._running_for = None
-        self.statusLabel.setText("Evaluation failed.")
-        self._update_controls()
-        QMessageBox.warning(self, "Evaluation failed", message)
-
-    def _on_stopped(self) -> None:
-        self._running_for = None
-        self.statusLabel.setText("Stopped: no results for an unfinished evaluation.")
-        self._update_controls()
-
-    def _clear_results(self) -> None:
-        self.outcome = None
-        self._evaluated = None
-        self._stale = False
-        self.resultsTable.setRowCount(0)
-        self._fit_table_height()
-        self.notesLabel.setText("")
-        self.referencesLabel.setText("")
-
-    def _header_text(self, outcome: EvaluationOutcome) -> str:
-        e = outcome.evaluation
-        subset = "" if e.images == outcome.test_size else f" (a fixed random subset of {outcome.test_size:,})"
-        return (
-            f"“{outcome.model_name}” on the {outcome.dataset} test split: {e.images:,} images{subset}; "
-            f"binarization: {binarization_description(e.binarize)}; {e.likelihood} likelihood."
-        )
-
-    def _refresh_header(self) -> None:
-        if self.outcome is None:
-            current = self.state.current
-            self.headerLabel.setText(
-                "Train a model or open a checkpoint, then evaluate it on its test split."
-                if current is None
-                else f"Evaluate “{current.name}” on the test split of {current.train_config.dataset}, in nats per image."
-            )
-            return
-        text = self._header_text(self.outcome)
-        if self._stale:
-            text += "\nThe model has trained since: evaluate again for its current weights."
-        self.headerLabel.setText(text)
-
-    def _show_results(self) -> None:
-        assert self.outcome is not None
-        rows = result_rows(self.outcome)
-        self.resultsTable.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            for c, text in enumerate((row.figure, row.value, row.unit, row.images)):
-                item = self.resultsTable.item(r, c)
-                if item is None:  # items are made once and reused: every evaluation has the same rows
-                    item = QTableWidgetItem()
-                    if c == 1:
-                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                    self.resultsTable.setItem(r, c, item)
-                item.setText(text)
-                item.setToolTip(row.help)
-        self._fit_table_height()
-        self.resultsTable.setToolTip(binarization_description(self.outcome.evaluation.binarize))
-        notes = self.outcome.evaluation.notes
-        self.notesLabel.setText("\n".join(f"• {note}" for note in notes))
-        trained = self._evaluated
-        if trained is not None and shows_references(trained):
-            self.referencesLabel.setText(
-                "Published test NLLs on binarized MNIST, for context only (other networks, training and test "
-                "binarisations; compare with the importance-weighted figure at K = 5000):\n"
-                + "\n".join(f"• {figure}" for figure in REFERENCE_FIGURES)
-            )
-        else:
-            self.referencesLabel.setText("")
-        self._refresh_header()
-
-    def _fit_table_height(self) -> None:
-        """As tall as its rows, so the notes sit right under the figures instead of below an empty area."""
-        table = self.resultsTable
-        table.resizeRowsToContents()
-        height = table.horizontalHeader().height() + 2 * table.frameWidth()
-        height += sum(table.rowHeight(r) for r in range(table.rowCount()))
-        if table.horizontalScrollBar().isVisible():
-            height += table.horizontalScrollBar().height()
-        table.setFixedHeight(height)
-
-    def _update_controls(self) -> None:
-        current = self.state.current
-        busy = self.task.busy
-        self.evaluateButton.setEnabled(current is not None and not busy)
-        self.evaluateButton.setToolTip(
-            "Compute the figures on the test split in the background."
-            if current is not None
-            else "No model yet: train one or open a checkpoint."
-        )
-        self.stopButton.setEnabled(busy)
-        variational = current is not None and current.config.variational
-        self.kSpin.setEnabled(variational and not busy)
-        self.subsetSpin.setEnabled(not busy)
-        has_results = self.outcome is not None
-        self.copyTextButton.setEnabled(has_results)
-        self.copyJsonButton.setEnabled(has_results)
