@@ -42,7 +42,7 @@ from .rows import (
     REFERENCE_FIGURES,
     EvaluationOutcome,
     evaluation_split,
-    images_per_second,
+    decoder_rows_per_second,
     result_rows,
     seeded_subset,
     shows_references,
@@ -259,7 +259,7 @@ class EvaluatePanel(EvaluationResults, Panel):
             return
         self.estimateLabel.setText("timing…")
         config, model = current.config, detached(current.model)
-        self._calibration.request(lambda: (config, images_per_second(model)), background=True)
+        self._calibration.request(lambda: (config, decoder_rows_per_second(model)), background=True)
 
     def _on_calibrated(self, result: tuple[ModelConfig, float]) -> None:
         config, rate = result

@@ -64,7 +64,7 @@ def seeded_subset(images: torch.Tensor, labels: torch.Tensor | None, n: int) -> 
     return images[keep], None if labels is None else labels[keep]
 
 
-def images_per_second(model: AE) -> float:
+def decoder_rows_per_second(model: AE) -> float:
     """Decoder rows per second of the importance-weighted pass, timed on blank images (cost does not
     depend on the pixels) after one small warm-up pass."""
     images = torch.zeros((CALIBRATION_ROWS // CALIBRATION_SAMPLES, *model.config.image_shape), dtype=torch.uint8)
