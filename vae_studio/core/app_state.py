@@ -94,12 +94,8 @@ class AppState:
     def set_current(self, trained: TrainedModel | None) -> None:
         """Show another model; its encoding must be computed again, so the old one is dropped."""
         self.current = trained
-        self.encoding = None
-        self.selected_index = None
         self.probe = None
-        self._emit(Event.CURRENT_MODEL)
-        self._emit(Event.ENCODING)
-        self._emit(Event.SELECTION)
+        self._changed_under_the_encoding(Event.CURRENT_MODEL)
 
     def current_weights_changed(self) -> None:
         """The current model's weights were replaced (a training snapshot): views that decode must redraw."""
@@ -108,11 +104,14 @@ class AppState:
     # -- data and views ------------------------------------------------------------
     def set_dataset(self, dataset: ImageDataset | None) -> None:
         self.dataset = dataset
+        self._changed_under_the_encoding(Event.DATASET)
+
+    def _changed_under_the_encoding(self, event: Event) -> None:
+        """The model or the data set changed: the encoding and the selection no longer hold."""
         self.encoding = None
         self.selected_index = None
-        self._emit(Event.DATASET)
-        self._emit(Event.ENCODING)
-        self._emit(Event.SELECTION)
+        for each in (event, Event.ENCODING, Event.SELECTION):
+            self._emit(each)
 
     def set_encoding(self, encoding: Encoding | None) -> None:
         self.encoding = encoding

@@ -32,21 +32,28 @@ RATE_WINDOW_S = 3.0
 
 @dataclass(frozen=True)
 class StepFigures:
-    """The latest step's figures and the per-step losses of every step since the previous report."""
+    """The latest step's report, the rate and ETA over the rate window, and the per-step losses of every
+    step since the previous report."""
 
-    step: int
-    total_steps: int
-    epoch: int  # 1-based, of this run
+    last: StepReport
     epochs: int
-    loss: float
-    recon: float
-    kl: float
-    beta: float
     samples_per_s: float
     eta_s: float
     new_loss: np.ndarray
     new_recon: np.ndarray
     new_kl: np.ndarray
+
+    @property
+    def step(self) -> int:
+        return self.last.step
+
+    @property
+    def total_steps(self) -> int:
+        return self.last.total_steps
+
+    @property
+    def epoch(self) -> int:
+        return self.last.epoch
 
     def add_to(self, history: History) -> None:
         history.extend_steps(self.new_loss, self.new_recon, self.new_kl)
@@ -178,12 +185,7 @@ class TrainingReporter:
             rate = last.samples_per_s
         eta = (last.total_steps - last.step) * self._rate.batch_size / rate if rate > 0 else last.eta_s
         loss, recon, kl = (np.array(values, dtype=np.float64) for values in self._pending)
-        self.send(
-            StepFigures(
-                last.step, last.total_steps, last.epoch, self.epochs, last.loss, last.recon, last.kl,
-                last.beta, rate, eta, loss, recon, kl,
-            )
-        )  # fmt: skip
+        self.send(StepFigures(last, self.epochs, rate, eta, loss, recon, kl))
         for values in self._pending:
             values.clear()
 

@@ -32,6 +32,7 @@ from ..export_files import export_images, export_stem
 from ..widgets.image_grid import ImageGridView
 from ..work.private_copies import decode_in_background, detached
 from ..work.tasks import Task
+from ..widgets.labels import note_label
 from .base import Panel
 
 DEFAULT_GRID = 8
@@ -77,9 +78,7 @@ class GenerationPanel(Panel):
         self.sampleView = ImageGridView("No model yet: train one or open a checkpoint.", height_for_width=True)
         self.sampleView.setObjectName("sampleView")
         self.sampleView.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.captionLabel = QLabel(objectName="captionLabel")
-        self.captionLabel.setWordWrap(True)
-        self.captionLabel.setStyleSheet("color: gray;")
+        self.captionLabel = note_label("captionLabel", wrap=True)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Grid"))

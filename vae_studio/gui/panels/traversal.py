@@ -41,6 +41,7 @@ from ..work.deferred_refresh import DeferredRefresh
 from ..widgets.image_grid import ImageGridView
 from ..work.private_copies import decode_in_background, detached
 from ..work.tasks import Task
+from ..widgets.labels import note_label
 from .base import Panel
 
 POINTS = (("probe", "Clicked map point"), ("selected", "Selected image's μ"), ("origin", "Prior mean (0)"))
@@ -138,9 +139,7 @@ class TraversalPanel(Panel):
         self.traversalView.setObjectName("traversalView")
         # Its natural size (2x) when there is room, under the controls rather than floating mid-box.
         self.traversalView.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.pointLabel = QLabel(objectName="pointLabel")
-        self.pointLabel.setWordWrap(True)
-        self.pointLabel.setStyleSheet("color: gray;")
+        self.pointLabel = note_label("pointLabel", wrap=True)
 
         controls = QFormLayout()
         controls.addRow("From", self.pointCombo)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from ....core.anomaly import SCORE_DESCRIPTIONS
 from ....core.data import DATASET_CHOICES
 from ...widgets.image_grid import ImageGridView
+from ...widgets.labels import note_label
 
 SCORE_ITEMS = (("recon", "Reconstruction error"), ("elbo", "Negative ELBO"))
 # Panel widths (pixels) from which the gallery sits beside the plots, and the two plots beside each other.
@@ -79,8 +80,7 @@ class AnomalyLayout:
         self.runButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Run", objectName="runButton")
         self.runButton.setToolTip("Score the normal test images and the outliers with the current model")
         self.stopButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop", objectName="anomalyStopButton")
-        self.statusLabel = QLabel(objectName="anomalyStatusLabel")
-        self.statusLabel.setStyleSheet("color: gray;")
+        self.statusLabel = note_label("anomalyStatusLabel")
         self.statusLabel.hide()
         self.warningLabel = QLabel(objectName="warningLabel")
         self.warningLabel.setWordWrap(True)
@@ -175,8 +175,7 @@ class AnomalyLayout:
         self.galleryView = ImageGridView("The highest-scoring images appear here after a run.")
         self.galleryView.setObjectName("galleryView")
         self.galleryView.setMinimumSize(120, 105)  # three rows of 28-pixel images and the column labels
-        self.galleryCaption = QLabel(objectName="galleryCaption")
-        self.galleryCaption.setStyleSheet("color: gray;")
+        self.galleryCaption = note_label("galleryCaption")
 
     def _build_layout(self) -> None:
         choose = QHBoxLayout()

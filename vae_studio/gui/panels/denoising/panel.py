@@ -46,6 +46,7 @@ from ...work.tasks import Task
 from .captions import NO_MODEL, format_db, model_labels, models_legend
 from .user_image import UserImageSection
 from ...widgets.drawing_canvas import DrawingCanvas
+from ...widgets.labels import note_label
 from ..base import Panel
 
 DEFAULT_LEVEL = 0.3
@@ -130,9 +131,7 @@ class DenoisingPanel(UserImageSection, Panel):
         self.psnrLabel = QLabel(objectName="psnrLabel")
         self.psnrLabel.setWordWrap(True)
         self.psnrLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.modelsLabel = QLabel(objectName="modelsLabel")
-        self.modelsLabel.setWordWrap(True)
-        self.modelsLabel.setStyleSheet("color: gray;")
+        self.modelsLabel = note_label("modelsLabel", wrap=True)
 
         self.canvas = DrawingCanvas()
         self.canvas.setObjectName("drawingCanvas")
@@ -142,9 +141,7 @@ class DenoisingPanel(UserImageSection, Panel):
         self.userView = ImageGridView("Draw a digit or load an image to see how the model reconstructs it.")
         self.userView.setObjectName("userView")
         self.userView.setMinimumHeight(100)  # one row of 28-pixel images at three times their size
-        self.userLabel = QLabel(objectName="userLabel")
-        self.userLabel.setWordWrap(True)
-        self.userLabel.setStyleSheet("color: gray;")
+        self.userLabel = note_label("userLabel", wrap=True)
 
         compare_row = QHBoxLayout()
         compare_row.addWidget(QLabel("Compare with"))

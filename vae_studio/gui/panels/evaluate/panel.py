@@ -37,6 +37,7 @@ from ....core.text import format_duration
 from ...work.deferred_refresh import DeferredRefresh
 from ...work.private_copies import detached
 from ...work.tasks import Task, TaskState
+from ...widgets.labels import note_label
 from .results import EvaluationResults
 from .rows import (
     REFERENCE_FIGURES,
@@ -106,8 +107,7 @@ class EvaluatePanel(EvaluationResults, Panel):
             "Evaluate a fixed random subset of this many test images (\"all\": the whole test split). "
             "A subset is quicker; published figures use the whole split."
         )
-        self.estimateLabel = QLabel(objectName="estimateLabel")
-        self.estimateLabel.setStyleSheet("color: gray;")
+        self.estimateLabel = note_label("estimateLabel")
         style = self.style()
         self.evaluateButton = QPushButton(
             style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Evaluate", objectName="evaluateButton"
@@ -138,9 +138,7 @@ class EvaluatePanel(EvaluationResults, Panel):
         self.notesLabel = QLabel(objectName="notesLabel")
         self.notesLabel.setWordWrap(True)
         self.notesLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.referencesLabel = QLabel(objectName="referencesLabel")
-        self.referencesLabel.setWordWrap(True)
-        self.referencesLabel.setStyleSheet("color: gray;")
+        self.referencesLabel = note_label("referencesLabel", wrap=True)
         self.copyTextButton = QPushButton("Copy as text", objectName="copyTextButton")
         self.copyTextButton.setToolTip("Copy the results, their units and notes to the clipboard as plain text")
         self.copyJsonButton = QPushButton("Copy as JSON", objectName="copyJsonButton")

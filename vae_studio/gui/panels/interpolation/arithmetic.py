@@ -20,6 +20,7 @@ from ....core.interpolation import Arithmetic, latent_arithmetic
 from ...widgets.image_grid import ImageGridView
 from ...widgets.images import to_qpixmap
 from ...work.private_copies import decode_in_background, detached
+from ...widgets.labels import note_label
 from .endpoint_box import THUMB_SCALE
 
 
@@ -61,9 +62,7 @@ class ArithmeticTab:
             signal.connect(self._update_arithmetic)
         self.arithmeticView = ImageGridView("Choose an image and a vector.")
         self.arithmeticView.setObjectName("arithmeticView")
-        self.arithmeticLabel = QLabel(objectName="arithmeticLabel")
-        self.arithmeticLabel.setWordWrap(True)
-        self.arithmeticLabel.setStyleSheet("color: gray;")
+        self.arithmeticLabel = note_label("arithmeticLabel", wrap=True)
 
         base_row = QHBoxLayout()
         base_row.addWidget(self.baseSpin)

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...widgets.labels import note_label
+
 THUMB_SCALE = 1  # thumbnails at their own size keep the endpoint rows low
 
 
@@ -48,8 +50,7 @@ class EndpointBox(QFrame):
         self.mapButton = QPushButton("From map", objectName=f"endpoint{name}MapButton")
         self.mapButton.setToolTip("Take the point last clicked on the latent map (a clicked dot gives its image's μ)")
 
-        self.mapLabel = QLabel("click the map first", objectName=f"endpoint{name}MapLabel")
-        self.mapLabel.setStyleSheet("color: gray;")
+        self.mapLabel = note_label(f"endpoint{name}MapLabel", "click the map first")
         self.indexSpin = QSpinBox(objectName=f"endpoint{name}IndexSpin")
         self.indexSpin.setPrefix("#")
         self.indexSpin.setToolTip("Index of the test image whose μ is this end of the path")

@@ -35,6 +35,7 @@ from ....core.interpolation import Arithmetic, Interpolation, interpolate, save_
 from ...work.deferred_refresh import DeferredRefresh
 from ...export_files import export_images, export_stem
 from ...widgets.image_grid import HIGHLIGHT, ImageGridView
+from ...widgets.labels import note_label
 from ...work.private_copies import decode_in_background, detached
 from ...work.tasks import Task
 from .arithmetic import ArithmeticTab
@@ -201,8 +202,7 @@ class InterpolationPanel(ArithmeticTab, EndpointsAndAnimation, Panel):
         )
         self._frame_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(HIGHLIGHT, width=2))
         self.distancePlot.addItem(self._frame_line)
-        self.smoothnessLabel = QLabel(objectName="smoothnessLabel")
-        self.smoothnessLabel.setStyleSheet("color: gray;")
+        self.smoothnessLabel = note_label("smoothnessLabel")
         self.smoothnessLabel.setMinimumWidth(40)  # elided by the layout rather than widening the row
 
     def _build_playback(self) -> None:

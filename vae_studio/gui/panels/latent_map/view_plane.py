@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QSignalBlocker, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QHBoxLayout, QLabel
 
 from ....core.app_state import POSTERIOR_SAMPLES
 from ....core.latent import ViewPlane
 from ...widgets.images import to_qpixmap
+from ...widgets.labels import note_label
 from .layers import ELLIPSE_SAMPLE
 
 HIT_RADIUS_PX = 6.0  # a click or hover this close to a dot (in screen pixels) means that dot
@@ -44,8 +45,7 @@ class ViewPlaneControls:
             "Latent coordinates off the plane: unticked, those of the prior's mean (0);\n"
             "ticked, those of the selected test image's posterior mean μ."
         )
-        self.statusLabel = QLabel(objectName="latentMapStatusLabel")
-        self.statusLabel.setStyleSheet("color: gray;")
+        self.statusLabel = note_label("latentMapStatusLabel")
         self.viewKindCombo.currentIndexChanged.connect(self._on_view_controls)
         self.xAxisCombo.currentIndexChanged.connect(self._on_x_axis)
         self.yAxisCombo.currentIndexChanged.connect(self._on_y_axis)
@@ -140,18 +140,16 @@ class ViewPlaneControls:
         self.state.set_view(self._build_view())
 
     def _on_x_axis(self, index: int) -> None:
-        # Choosing the other combo's axis swaps the two rather than allowing a degenerate plane.
-        if index == self.yAxisCombo.currentIndex() and index >= 0:
-            self.yAxisCombo.blockSignals(True)
-            self.yAxisCombo.setCurrentIndex(self._axes_before[0])
-            self.yAxisCombo.blockSignals(False)
-        self._on_view_controls()
+        self._swap_if_same(index, self.yAxisCombo, self._axes_before[0])
 
     def _on_y_axis(self, index: int) -> None:
-        if index == self.xAxisCombo.currentIndex() and index >= 0:
-            self.xAxisCombo.blockSignals(True)
-            self.xAxisCombo.setCurrentIndex(self._axes_before[1])
-            self.xAxisCombo.blockSignals(False)
+        self._swap_if_same(index, self.xAxisCombo, self._axes_before[1])
+
+    def _swap_if_same(self, index: int, other: QComboBox, previous: int) -> None:
+        """Choosing the other combo's axis swaps the two rather than allowing a degenerate plane."""
+        if index == other.currentIndex() and index >= 0:
+            with QSignalBlocker(other):
+                other.setCurrentIndex(previous)
         self._on_view_controls()
 
     def _sync_controls_to_view(self, view: ViewPlane) -> None:
