@@ -43,10 +43,11 @@ class Panel(QWidget):
         self.state = state
         self._subscriptions: list[tuple[Event, Callable[[], None]]] = []
 
-    def subscribe(self, event: Event, listener: Callable[[], None]) -> None:
-        """Listen to a state event until :meth:`shutdown`."""
-        self.state.subscribe(event, listener)
-        self._subscriptions.append((event, listener))
+    def subscribe(self, listener: Callable[[], None], *events: Event) -> None:
+        """Call ``listener`` on each of ``events`` until :meth:`shutdown`."""
+        for event in events:
+            self.state.subscribe(event, listener)
+            self._subscriptions.append((event, listener))
 
     def shutdown(self) -> None:
         """Stop listening, stop timers and refreshes, stop and join background tasks (the window's close)."""

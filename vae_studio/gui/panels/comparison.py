@@ -256,8 +256,7 @@ class ComparisonPanel(Panel):
         layout.addLayout(settings)
         layout.addWidget(self._build_results(), 1)
 
-        for event, listener in ((Event.TRAINING, self._update_controls), (Event.DATASET, self._update_controls)):
-            self.subscribe(event, listener)
+        self.subscribe(self._update_controls, Event.TRAINING, Event.DATASET)
         self._update_controls()
 
     # -- construction -------------------------------------------------------------------

@@ -108,8 +108,7 @@ class GenerationPanel(Panel):
         self.newSamplesButton.clicked.connect(self.new_samples)
         self.exportButton.clicked.connect(self.export_png)
         self._updates = DeferredRefresh(self, self._on_model)
-        self.subscribe(Event.CURRENT_MODEL, self._updates.request)
-        self.subscribe(Event.WEIGHTS, self._updates.request)
+        self.subscribe(self._updates.request, Event.CURRENT_MODEL, Event.WEIGHTS)
         self._on_model()
 
     @property

@@ -182,8 +182,7 @@ class LossPanel(Panel):
         self.smoothingSlider.valueChanged.connect(self._on_smoothing_changed)
         self.logCheck.toggled.connect(self._on_log_toggled)
         self._updates = DeferredRefresh(self, self._refresh)
-        self.subscribe(Event.CURRENT_MODEL, self._updates.request)
-        self.subscribe(Event.HISTORY, self._updates.request)
+        self.subscribe(self._updates.request, Event.CURRENT_MODEL, Event.HISTORY)
         self._show_smoothing()
         self._refresh()
 

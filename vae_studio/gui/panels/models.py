@@ -196,8 +196,7 @@ class ModelsPanel(Panel):
         layout.addWidget(self.empty_label, 1)
         layout.addLayout(buttons)
 
-        for event in (Event.MODELS, Event.CURRENT_MODEL, Event.TRAINING):
-            self.subscribe(event, self._sync)
+        self.subscribe(self._sync, Event.MODELS, Event.CURRENT_MODEL, Event.TRAINING)
         self._sync()
 
     def _action(

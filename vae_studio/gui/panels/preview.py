@@ -156,15 +156,10 @@ class PreviewPanel(Panel):
         # the selected image's ten decodings once per event-loop turn of changes.
         self._updates = DeferredRefresh(self, self._show_selection)
         self._updates.on_screen_changed.connect(self._on_screen_changed)
-        for event, listener in (
-            (Event.PROBE, self._on_probe),
-            (Event.SELECTION, self._on_selection),
-            (Event.CURRENT_MODEL, self._on_model),
-            (Event.WEIGHTS, self._on_model),
-            (Event.ENCODING, self._updates.request),
-            (Event.DATASET, self._updates.request),
-        ):
-            self.subscribe(event, listener)
+        self.subscribe(self._on_probe, Event.PROBE)
+        self.subscribe(self._on_selection, Event.SELECTION)
+        self.subscribe(self._on_model, Event.CURRENT_MODEL, Event.WEIGHTS)
+        self.subscribe(self._updates.request, Event.ENCODING, Event.DATASET)
         self._show_probe()
         self._show_selection()
 

@@ -91,8 +91,8 @@ class ReplayPanel(Panel):
 
         self._updates = DeferredRefresh(self, self._show_recording)
         self._updates.on_screen_changed.connect(self._on_screen_changed)
-        for event, listener in ((Event.TRAINING, self._on_training), (Event.ENCODING, self._on_encoding)):
-            self.subscribe(event, listener)
+        self.subscribe(self._on_training, Event.TRAINING)
+        self.subscribe(self._on_encoding, Event.ENCODING)
         self._update_controls()
 
     # -- recording -------------------------------------------------------------------------

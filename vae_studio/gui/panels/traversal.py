@@ -96,15 +96,8 @@ class TraversalPanel(Panel):
         layout.addStretch(1)
 
         self._updates = DeferredRefresh(self, self._on_encoding)
-        for event, listener in (
-            (Event.CURRENT_MODEL, self._updates.request),  # new weights: every row decodes anew
-            (Event.WEIGHTS, self._updates.request),  # every row decodes anew
-            (Event.ENCODING, self._updates.request),
-            (Event.DATASET, self._updates.request),
-            (Event.PROBE, self._on_point),
-            (Event.SELECTION, self._on_point),
-        ):
-            self.subscribe(event, listener)
+        self.subscribe(self._updates.request, Event.CURRENT_MODEL, Event.WEIGHTS, Event.ENCODING, Event.DATASET)
+        self.subscribe(self._on_point, Event.PROBE, Event.SELECTION)
         self._on_encoding()
 
     # -- construction -------------------------------------------------------------------
@@ -272,22 +265,21 @@ class TraversalPanel(Panel):
             return mu[index].astype(np.float64), f"μ of test image #{index}"
         return np.zeros(d), "the prior's mean, 0" + ("" if choice == "origin" else " (nothing chosen on the map yet)")
 
+    def _clear_traversal(self, placeholder: str) -> None:
+        self._grid_task.cancel()
+        self.traversal = None
+        self.traversalView.set_images(None)
+        self.traversalView.set_placeholder(placeholder)
+        self.pointLabel.setText("")
+
     def _update_traversal(self) -> None:
         current, usage = self.state.current, self.usage
         if current is None:
-            self._grid_task.cancel()
-            self.traversal = None
-            self.traversalView.set_images(None)
-            self.traversalView.set_placeholder("No model yet: train one or open a checkpoint.")
-            self.pointLabel.setText("")
+            self._clear_traversal("No model yet: train one or open a checkpoint.")
             return
         if usage is None or len(usage.active) != current.config.latent_dim:
             # Another model is shown and its encoding is still on the way: the old usage does not apply.
-            self._grid_task.cancel()
-            self.traversal = None
-            self.traversalView.set_images(None)
-            self.traversalView.set_placeholder("Waiting for the latent map to encode the test images…")
-            self.pointLabel.setText("")
+            self._clear_traversal("Waiting for the latent map to encode the test images…")
             return
         d = current.config.latent_dim
         z, described = self._start_point(d)

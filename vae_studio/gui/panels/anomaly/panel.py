@@ -55,8 +55,7 @@ class AnomalyPanel(AnomalyLayout, AnomalyResults, Panel):
         self._build_gallery()
         self._build_layout()
         self._updates = DeferredRefresh(self, self._on_model)
-        self.subscribe(Event.CURRENT_MODEL, self._updates.request)
-        self.subscribe(Event.WEIGHTS, self._updates.request)
+        self.subscribe(self._updates.request, Event.CURRENT_MODEL, Event.WEIGHTS)
         self._on_model()
 
     # -- public --------------------------------------------------------------------------

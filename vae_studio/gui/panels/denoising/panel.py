@@ -91,18 +91,45 @@ class DenoisingPanel(UserImageSection, Panel):
 
         self._build_widgets()
         self._updates = DeferredRefresh(self, self._on_state)
-        for event, listener in (
-            (Event.CURRENT_MODEL, self._on_model),
-            (Event.WEIGHTS, self._on_model),
-            (Event.MODELS, self._on_models),
-            (Event.DATASET, self._updates.request),
-            (Event.PROBE, self._on_probe),
-        ):
-            self.subscribe(event, listener)
+        self.subscribe(self._on_model, Event.CURRENT_MODEL, Event.WEIGHTS)
+        self.subscribe(self._on_models, Event.MODELS)
+        self.subscribe(self._updates.request, Event.DATASET)
+        self.subscribe(self._on_probe, Event.PROBE)
         self._updates.request()
 
     # -- construction --------------------------------------------------------------------
     def _build_widgets(self) -> None:
+        self.compareCombo = QComboBox(objectName="compareCombo")
+        self.compareCombo.setToolTip(
+            "A second model to reconstruct the same corrupted images, e.g. a plain model beside a denoising one"
+        )
+        self.compareCombo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.compareCombo.setMinimumContentsLength(12)
+        compare_row = QHBoxLayout()
+        compare_row.addWidget(QLabel("Compare with"))
+        compare_row.addWidget(self.compareCombo, 1)
+        self.tabs = QTabWidget(objectName="denoisingTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self._build_batch_tab(), "Test images")
+        self.tabs.addTab(self._build_own_tab(), "Your own image")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(compare_row)
+        layout.addWidget(self.tabs, 1)
+
+        self.corruptionCombo.currentIndexChanged.connect(self._on_settings)
+        self.levelSlider.valueChanged.connect(self._on_settings)
+        self.compareCombo.currentIndexChanged.connect(self._on_compare)
+        self.rowsSpin.valueChanged.connect(self._show_results)
+        self.newImagesButton.clicked.connect(self.new_images)
+        self.canvas.changed.connect(self._on_drawn)
+        self.clearButton.clicked.connect(self.clear_user_image)
+        self.loadButton.clicked.connect(self.load_user_image_dialog)
+        self._show_level()
+
+    def _build_batch_tab(self) -> QWidget:
+        """Corruption, strength and the test images' grid with its PSNRs."""
         self.corruptionCombo = QComboBox(objectName="denoisingCorruptionCombo")
         for kind in (c.key for c in CORRUPTION_CHOICES if c.key != "none"):
             self.corruptionCombo.addItem(choice(CORRUPTION_CHOICES, kind).label, kind)
@@ -114,12 +141,6 @@ class DenoisingPanel(UserImageSection, Panel):
         self.levelSlider.setValue(round(DEFAULT_LEVEL * LEVEL_STEPS))
         self.levelLabel = QLabel(objectName="levelLabel")
         self.levelLabel.setMinimumWidth(self.levelLabel.fontMetrics().horizontalAdvance("0.00") + 6)
-        self.compareCombo = QComboBox(objectName="compareCombo")
-        self.compareCombo.setToolTip(
-            "A second model to reconstruct the same corrupted images, e.g. a plain model beside a denoising one"
-        )
-        self.compareCombo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.compareCombo.setMinimumContentsLength(12)
         self.rowsSpin = QSpinBox(objectName="denoisingRowsSpin")
         self.rowsSpin.setRange(1, MAX_ROWS)
         self.rowsSpin.setValue(DEFAULT_ROWS)
@@ -132,20 +153,6 @@ class DenoisingPanel(UserImageSection, Panel):
         self.psnrLabel.setWordWrap(True)
         self.psnrLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.modelsLabel = note_label("modelsLabel", wrap=True)
-
-        self.canvas = DrawingCanvas()
-        self.canvas.setObjectName("drawingCanvas")
-        self.clearButton = QPushButton("Clear", objectName="clearButton")
-        self.loadButton = QPushButton("Load image…", objectName="loadButton")
-        self.loadButton.setToolTip("Reconstruct a picture file (PNG, JPEG, …), prepared like an MNIST digit")
-        self.userView = ImageGridView("Draw a digit or load an image to see how the model reconstructs it.")
-        self.userView.setObjectName("userView")
-        self.userView.setMinimumHeight(100)  # one row of 28-pixel images at three times their size
-        self.userLabel = note_label("userLabel", wrap=True)
-
-        compare_row = QHBoxLayout()
-        compare_row.addWidget(QLabel("Compare with"))
-        compare_row.addWidget(self.compareCombo, 1)
         form = QGridLayout()
         form.addWidget(QLabel("Corruption"), 0, 0)
         form.addWidget(self.corruptionCombo, 0, 1, 1, 2)
@@ -166,6 +173,20 @@ class DenoisingPanel(UserImageSection, Panel):
         batch_layout.addWidget(self.psnrLabel)
         batch_layout.addWidget(self.modelsLabel)
 
+        return batch
+
+    def _build_own_tab(self) -> QWidget:
+        """The drawing canvas and the user's own image."""
+        self.canvas = DrawingCanvas()
+        self.canvas.setObjectName("drawingCanvas")
+        self.clearButton = QPushButton("Clear", objectName="clearButton")
+        self.loadButton = QPushButton("Load image…", objectName="loadButton")
+        self.loadButton.setToolTip("Reconstruct a picture file (PNG, JPEG, …), prepared like an MNIST digit")
+        self.userView = ImageGridView("Draw a digit or load an image to see how the model reconstructs it.")
+        self.userView.setObjectName("userView")
+        self.userView.setMinimumHeight(100)  # one row of 28-pixel images at three times their size
+        self.userLabel = note_label("userLabel", wrap=True)
+
         # The drawing gets its own tab: beside the batch, both would be too small in a side dock.
         own = QWidget()
         buttons = QHBoxLayout()
@@ -178,26 +199,7 @@ class DenoisingPanel(UserImageSection, Panel):
         own_layout.addWidget(self.userView)
         own_layout.addWidget(self.userLabel)
         own_layout.addStretch(0)
-
-        self.tabs = QTabWidget(objectName="denoisingTabs")
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(batch, "Test images")
-        self.tabs.addTab(own, "Your own image")
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(compare_row)
-        layout.addWidget(self.tabs, 1)
-
-        self.corruptionCombo.currentIndexChanged.connect(self._on_settings)
-        self.levelSlider.valueChanged.connect(self._on_settings)
-        self.compareCombo.currentIndexChanged.connect(self._on_compare)
-        self.rowsSpin.valueChanged.connect(self._show_results)
-        self.newImagesButton.clicked.connect(self.new_images)
-        self.canvas.changed.connect(self._on_drawn)
-        self.clearButton.clicked.connect(self.clear_user_image)
-        self.loadButton.clicked.connect(self.load_user_image_dialog)
-        self._show_level()
+        return own
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt's name)
         return False

@@ -80,12 +80,8 @@ class EvaluatePanel(EvaluationResults, Panel):
 
         self._build_widgets()
         self._updates = DeferredRefresh(self, self._request_calibration)
-        for event, listener in (
-            (Event.CURRENT_MODEL, self._on_model),
-            (Event.WEIGHTS, self._on_model),
-            (Event.MODELS, self._update_controls),
-        ):
-            self.subscribe(event, listener)
+        self.subscribe(self._on_model, Event.CURRENT_MODEL, Event.WEIGHTS)
+        self.subscribe(self._update_controls, Event.MODELS)
         self._on_model()
 
     # -- construction --------------------------------------------------------------------
@@ -118,32 +114,7 @@ class EvaluatePanel(EvaluationResults, Panel):
         self.stopButton.setToolTip("Stop the evaluation; nothing is shown for an unfinished run.")
         self.statusLabel = QLabel(objectName="evaluateStatusLabel")
         self.statusLabel.setWordWrap(True)
-        self.headerLabel = QLabel(objectName="headerLabel")
-        self.headerLabel.setWordWrap(True)
-        self.headerLabel.setTextFormat(Qt.TextFormat.PlainText)  # a model name may contain "<"
-        self.headerLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        self.resultsTable = QTableWidget(0, 4, objectName="resultsTable")
-        self.resultsTable.setHorizontalHeaderLabels(["Figure", "Value", "Unit", "Test images"])
-        self.resultsTable.horizontalHeaderItem(3).setToolTip("How the test images were seen: the binarisation")
-        self.resultsTable.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.resultsTable.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.resultsTable.verticalHeader().hide()
-        self.resultsTable.setAlternatingRowColors(True)
-        header = self.resultsTable.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-        self.notesLabel = QLabel(objectName="notesLabel")
-        self.notesLabel.setWordWrap(True)
-        self.notesLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.referencesLabel = note_label("referencesLabel", wrap=True)
-        self.copyTextButton = QPushButton("Copy as text", objectName="copyTextButton")
-        self.copyTextButton.setToolTip("Copy the results, their units and notes to the clipboard as plain text")
-        self.copyJsonButton = QPushButton("Copy as JSON", objectName="copyJsonButton")
-        self.copyJsonButton.setToolTip("Copy the results to the clipboard as JSON (the fields of `vae-studio evaluate --json`)")
-
+        self._build_results_widgets()
         k_label = QLabel("Importance samples K")
         k_label.setToolTip(self.kSpin.toolTip())
         subset_label = QLabel("Test images")
@@ -179,6 +150,34 @@ class EvaluatePanel(EvaluationResults, Panel):
         self.stopButton.clicked.connect(self.stop)
         self.copyTextButton.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.results_text()))
         self.copyJsonButton.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.results_json()))
+
+    def _build_results_widgets(self) -> None:
+        """The header, the results table, its notes and the copy buttons."""
+        self.headerLabel = QLabel(objectName="headerLabel")
+        self.headerLabel.setWordWrap(True)
+        self.headerLabel.setTextFormat(Qt.TextFormat.PlainText)  # a model name may contain "<"
+        self.headerLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.resultsTable = QTableWidget(0, 4, objectName="resultsTable")
+        self.resultsTable.setHorizontalHeaderLabels(["Figure", "Value", "Unit", "Test images"])
+        self.resultsTable.horizontalHeaderItem(3).setToolTip("How the test images were seen: the binarisation")
+        self.resultsTable.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.resultsTable.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.resultsTable.verticalHeader().hide()
+        self.resultsTable.setAlternatingRowColors(True)
+        header = self.resultsTable.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.notesLabel = QLabel(objectName="notesLabel")
+        self.notesLabel.setWordWrap(True)
+        self.notesLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.referencesLabel = note_label("referencesLabel", wrap=True)
+        self.copyTextButton = QPushButton("Copy as text", objectName="copyTextButton")
+        self.copyTextButton.setToolTip("Copy the results, their units and notes to the clipboard as plain text")
+        self.copyJsonButton = QPushButton("Copy as JSON", objectName="copyJsonButton")
+        self.copyJsonButton.setToolTip("Copy the results to the clipboard as JSON (the fields of `vae-studio evaluate --json`)")
 
     # -- public --------------------------------------------------------------------------
     def evaluate(self) -> None:

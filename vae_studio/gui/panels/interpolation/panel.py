@@ -84,15 +84,9 @@ class InterpolationPanel(ArithmeticTab, EndpointsAndAnimation, Panel):
 
         self._updates = DeferredRefresh(self, self._on_state)
         self._updates.on_screen_changed.connect(self._on_screen_changed)
-        for event, listener in (
-            (Event.CURRENT_MODEL, self._updates.request),
-            (Event.WEIGHTS, self._updates.request),
-            (Event.DATASET, self._updates.request),
-            (Event.ENCODING, self._updates.request),
-            (Event.SELECTION, self._on_selection),
-            (Event.PROBE, self._on_probe),
-        ):
-            self.subscribe(event, listener)
+        self.subscribe(self._updates.request, Event.CURRENT_MODEL, Event.WEIGHTS, Event.DATASET, Event.ENCODING)
+        self.subscribe(self._on_selection, Event.SELECTION)
+        self.subscribe(self._on_probe, Event.PROBE)
         self._on_state()
 
     # -- construction -------------------------------------------------------------------

@@ -114,18 +114,14 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
             self, singleShot=True, interval=MANIFOLD_DEBOUNCE_MS, timeout=self._request_manifold
         )
 
-        for event, listener in (
-            (Event.CURRENT_MODEL, self._on_current_model),
-            (Event.WEIGHTS, self._on_current_model),
-            (Event.DATASET, self._on_dataset),
-            (Event.ENCODING, self._on_encoding),
-            (Event.VIEW, self._on_view),
-            (Event.SELECTION, self._on_selection),
-            (Event.PROBE, self._draw_probe),
-            (Event.TRAINING, self._on_training),
-            (Event.OVERLAY, self._draw_overlay),
-        ):
-            self.subscribe(event, listener)
+        self.subscribe(self._on_current_model, Event.CURRENT_MODEL, Event.WEIGHTS)
+        self.subscribe(self._on_dataset, Event.DATASET)
+        self.subscribe(self._on_encoding, Event.ENCODING)
+        self.subscribe(self._on_view, Event.VIEW)
+        self.subscribe(self._on_selection, Event.SELECTION)
+        self.subscribe(self._draw_probe, Event.PROBE)
+        self.subscribe(self._on_training, Event.TRAINING)
+        self.subscribe(self._draw_overlay, Event.OVERLAY)
         self._configure_controls()
         self._on_dataset()
         if state.encoding is not None:

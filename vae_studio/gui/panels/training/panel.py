@@ -125,8 +125,8 @@ class TrainingPanel(Panel):
         self.loader.loading.connect(self._on_loading)
         self.loader.failed.connect(self._on_load_failed)
         self.loader.busy_changed.connect(self._update_controls)
-        self.subscribe(Event.DATASET, self._on_dataset)
-        self.subscribe(Event.MODELS, self._on_models)
+        self.subscribe(self._on_dataset, Event.DATASET)
+        self.subscribe(self._on_models, Event.MODELS)
 
     # -- public API ------------------------------------------------------------------
     @property
