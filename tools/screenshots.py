@@ -42,6 +42,23 @@ def _use_large_offscreen_screen(folder: Path) -> None:
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
 
 
+def _run_events(seconds: float) -> None:
+    """Run the window's events for ``seconds``, sleeping between turns.
+
+    Not ``QTest.qWait``: PySide6 keeps the GIL for the whole wait, so the training task's Python
+    thread would barely run (a worker counted 0.5 % of its iterations during a qWait).
+    """
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.monotonic() + seconds
+    while True:
+        QApplication.processEvents()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(left, 0.01))
+
+
 class _Session:
     """The window being photographed, and waiting on it while its event loop runs."""
 
@@ -50,8 +67,6 @@ class _Session:
         self.state = window.state
 
     def wait(self, condition: Callable[[], bool], seconds: float, what: str) -> None:
-        from PySide6.QtTest import QTest
-
         deadline = time.monotonic() + seconds
         next_report = time.monotonic() + 10
         while not condition():
@@ -62,12 +77,10 @@ class _Session:
                 fraction, text = self.state.progress
                 print(f"  {what}: {fraction:.0%} ({text})", flush=True)
                 next_report = now + 10
-            QTest.qWait(50)
+            _run_events(0.05)
 
     def settle(self, ms: int = 1000) -> None:
-        from PySide6.QtTest import QTest
-
-        QTest.qWait(ms)  # lets timers, repaints and debounced redraws run
+        _run_events(ms / 1000)  # lets timers, repaints and debounced redraws run
 
     def train(self, epochs: int, subset: int) -> None:
         """Train through the training panel's own controls, as a user would."""
