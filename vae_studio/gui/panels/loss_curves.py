@@ -110,6 +110,20 @@ class LossPanel(Panel):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
 
+        self._build_plot()
+        self._build_controls()
+
+        self._history: History | None = None
+        self._variational = True
+        self.smoothingSlider.valueChanged.connect(self._on_smoothing_changed)
+        self.logCheck.toggled.connect(self._on_log_toggled)
+        self._updates = DeferredRefresh(self, self._refresh)
+        self.subscribe(self._updates.request, Event.CURRENT_MODEL, Event.HISTORY)
+        self._show_smoothing()
+        self._refresh()
+
+    def _build_plot(self) -> None:
+        """The plot, its axes, the legend above it and the three curves with the test-loss points."""
         self.lossPlot = pg.PlotWidget(background="w")
         self.lossPlot.setObjectName("lossPlot")
         self.lossPlot.setToolTip(
@@ -145,6 +159,8 @@ class LossPanel(Panel):
         self._x = np.empty(0)
         self._epochs_drawn = 0  # test-loss points on the plot
 
+    def _build_controls(self) -> None:
+        """Smoothing, log scale and the readout of the latest figures, in one row over the plot."""
         self.smoothingSlider = QSlider(Qt.Orientation.Horizontal)
         self.smoothingSlider.setObjectName("smoothingSlider")
         self.smoothingSlider.setRange(0, round(MAX_SMOOTHING * 100))
@@ -176,15 +192,6 @@ class LossPanel(Panel):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(controls)
         layout.addWidget(self.lossPlot, 1)
-
-        self._history: History | None = None
-        self._variational = True
-        self.smoothingSlider.valueChanged.connect(self._on_smoothing_changed)
-        self.logCheck.toggled.connect(self._on_log_toggled)
-        self._updates = DeferredRefresh(self, self._refresh)
-        self.subscribe(self._updates.request, Event.CURRENT_MODEL, Event.HISTORY)
-        self._show_smoothing()
-        self._refresh()
 
     @property
     def smoothing(self) -> float:
