@@ -83,7 +83,7 @@ class ExposeWatch(QObject):
         return False
 
 def finish():
-    window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    window.confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
     window.close()
     app.quit()
 
@@ -122,7 +122,7 @@ def new_window(app: QApplication) -> MainWindow:
 
 
 def close_window(app: QApplication, window: MainWindow) -> None:
-    window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    window.confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
     window.close()
     window.deleteLater()
     app.processEvents()

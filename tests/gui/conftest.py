@@ -84,6 +84,6 @@ def main_window(qtbot):
     window.show()
     qtbot.waitUntil(lambda: window.state.dataset is not None, timeout=DATA_TIMEOUT_MS)
     yield window
-    window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    window.confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
     window.close()
     window.deleteLater()

@@ -231,6 +231,6 @@ def test_the_interpolation_page_computes_and_draws_its_path_only_while_shown(mai
     window.show_panel("loss")
     qtbot.waitUntil(lambda: state.overlay_path is None, timeout=TIMEOUT_MS)
     # Closing the window ends every panel.
-    window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    window.confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
     window.close()
     assert all(state.subscribers(event) == 0 for event in Event)

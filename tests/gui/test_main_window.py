@@ -172,24 +172,24 @@ def test_close_with_unsaved_models_asks_first(main_window: MainWindow, tmp_path:
 
         return confirm
 
-    main_window._confirm_discard = answer(QMessageBox.StandardButton.Cancel)
+    main_window.confirm_discard = answer(QMessageBox.StandardButton.Cancel)
     assert not main_window.close()
     assert main_window.isVisible() and asked == [["fresh"]]
 
     # Save, but cancel the file dialog: the window stays open and the model unsaved.
-    main_window._confirm_discard = answer(QMessageBox.StandardButton.Save)
-    main_window.panels["models"]._ask_save_path = lambda model: None
+    main_window.confirm_discard = answer(QMessageBox.StandardButton.Save)
+    main_window.panels["models"].ask_save_path = lambda model: None
     assert not main_window.close()
     assert main_window.isVisible() and trained.unsaved
 
-    main_window.panels["models"]._ask_save_path = lambda model: tmp_path / "fresh.vae"
+    main_window.panels["models"].ask_save_path = lambda model: tmp_path / "fresh.vae"
     assert main_window.close()
     assert not trained.unsaved and (tmp_path / "fresh.vae").is_file()
 
 
 def test_close_discarding_unsaved_models(main_window: MainWindow) -> None:
     _unsaved_model(main_window)
-    main_window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    main_window.confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
     assert main_window.close()
     assert not main_window.isVisible()
     assert not main_window.loader.busy
@@ -305,7 +305,7 @@ def test_save_and_save_as_from_the_panel(
         asked.append(model.name)
         return tmp_path / checkpoint_file_name(model.name)
 
-    monkeypatch.setattr(panel, "_ask_save_path", choose)
+    monkeypatch.setattr(panel, "ask_save_path", choose)
     _button(main_window, "saveModelButton").click()  # a new model: asks where
     assert asked == ["my model?"] and trained.path == tmp_path / "my model_.vae"
     assert not trained.unsaved and not main_window.isWindowModified()
@@ -321,7 +321,7 @@ def test_save_and_save_as_from_the_panel(
 
     blocked = tmp_path / "a file"
     blocked.write_text("")
-    monkeypatch.setattr(panel, "_ask_save_path", lambda model: blocked / "x.vae")
+    monkeypatch.setattr(panel, "ask_save_path", lambda model: blocked / "x.vae")
     main_window.state.rename_model(trained, "again")
     assert not main_window.save_current_as()
     assert len(warnings) == 1 and "Could not save" in warnings[0]
@@ -333,11 +333,11 @@ def test_remove_asks_only_for_unsaved_models(main_window: MainWindow, tiny_check
     unsaved = _unsaved_model(main_window, "scratch")
     panel = main_window.panels["models"]
     asked: list[str] = []
-    panel._confirm_remove = lambda model: asked.append(model.name) or False
+    panel.confirm_remove = lambda model: asked.append(model.name) or False
     _button(main_window, "removeModelButton").click()
     assert asked == ["scratch"] and unsaved in main_window.state.models
 
-    panel._confirm_remove = lambda model: asked.append(model.name) or True
+    panel.confirm_remove = lambda model: asked.append(model.name) or True
     _button(main_window, "removeModelButton").click()
     assert main_window.state.models == [saved] and main_window.state.current is saved
     _button(main_window, "removeModelButton").click()  # saved: no question

@@ -185,7 +185,7 @@ def test_closing_the_main_window_mid_run_stops_training(qtbot, main_window) -> N
     configure(panel, subset=4096, batch=16, epochs=5, refresh=50)
     panel.trainButton.click()
     qtbot.waitUntil(lambda: main_window.state.current.history.steps >= 1, timeout=RUN_TIMEOUT_MS)
-    main_window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    main_window.confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
     main_window.close()
     assert not running_threads()
 

@@ -282,7 +282,7 @@ class MainWindow(FileActions, QMainWindow):
             return
         unsaved = [trained for trained in self.state.models if trained.unsaved]
         if unsaved:
-            answer = self._confirm_discard(unsaved)
+            answer = self.confirm_discard(unsaved)
             if answer == QMessageBox.StandardButton.Cancel or (
                 answer == QMessageBox.StandardButton.Save and not self._save_all(unsaved)
             ):
@@ -293,7 +293,7 @@ class MainWindow(FileActions, QMainWindow):
         self._closed = True
         event.accept()
 
-    def _confirm_discard(self, unsaved: list[TrainedModel]) -> QMessageBox.StandardButton:
+    def confirm_discard(self, unsaved: list[TrainedModel]) -> QMessageBox.StandardButton:
         """Ask what to do with unsaved models: Save, Discard or Cancel (tests replace this method)."""
         names = ", ".join(f"“{trained.name}”" for trained in unsaved)
         box = QMessageBox(

@@ -290,7 +290,7 @@ class ModelsPanel(Panel):
             return False
         path = trained.path
         if choose_path or path is None:
-            path = self._ask_save_path(trained)
+            path = self.ask_save_path(trained)
             if path is None:
                 return False
         try:
@@ -303,7 +303,7 @@ class ModelsPanel(Panel):
         self.status_message.emit(f"Saved “{trained.name}” to {path}")
         return True
 
-    def _ask_save_path(self, trained: TrainedModel) -> Path | None:
+    def ask_save_path(self, trained: TrainedModel) -> Path | None:
         """The file to save ``trained`` to, from a dialog; None when cancelled."""
         start = trained.path or Path(checkpoint_folder()) / checkpoint_file_name(trained.name)
         name, _ = QFileDialog.getSaveFileName(self, f"Save “{trained.name}”", str(start), CHECKPOINT_FILTER)
@@ -318,12 +318,12 @@ class ModelsPanel(Panel):
         trained = self.state.current
         if trained is None or self.state.training:
             return
-        if trained.unsaved and not self._confirm_remove(trained):
+        if trained.unsaved and not self.confirm_remove(trained):
             return
         self.state.remove_model(trained)
         self.status_message.emit(f"Removed “{trained.name}” from the session")
 
-    def _confirm_remove(self, trained: TrainedModel) -> bool:
+    def confirm_remove(self, trained: TrainedModel) -> bool:
         answer = QMessageBox.question(
             self,
             "Remove model",
