@@ -42,6 +42,7 @@ from ..widgets.image_grid import ImageGridView
 from ..work.private_copies import decode_in_background, detached
 from ..work.tasks import Task
 from ..widgets.labels import note_label
+from ..widgets.colours import BLUE, GREY
 from .base import Panel
 
 POINTS = (("probe", "Clicked map point"), ("selected", "Selected image's μ"), ("origin", "Prior mean (0)"))
@@ -53,8 +54,7 @@ DEFAULT_SPAN = 3.0  # the prior's ±3σ
 FACTORS_ON_GUI_THREAD = 100_000
 KL_PLOT_HEIGHT = 150
 FACTOR_ROWS_SHOWN = 12  # the factor table scrolls beyond this many rows
-ACTIVE_COLOUR = (0, 114, 178)
-INACTIVE_COLOUR = (170, 170, 170)
+ACTIVE_COLOUR, INACTIVE_COLOUR = BLUE, GREY
 COLLAPSE_STYLE = (
     "QLabel { background: #f8d7da; color: #58151c; border: 1px solid #e0a0a8; border-radius: 3px; padding: 4px; }"
 )

@@ -26,6 +26,8 @@ from ....core.anomaly import SCORE_DESCRIPTIONS
 from ....core.data import DATASET_CHOICES
 from ...widgets.image_grid import ImageGridView
 from ...widgets.labels import note_label
+from ...widgets.colours import BLUE, VERMILLION
+from ...widgets.plots import TEXT_PEN, light_plot
 
 SCORE_ITEMS = (("recon", "Reconstruction error"), ("elbo", "Negative ELBO"))
 # Panel widths (pixels) from which the gallery sits beside the plots, and the two plots beside each other.
@@ -34,8 +36,7 @@ SIDE_BY_SIDE_PLOTS_WIDTH = 560
 DEFAULT_GALLERY = 8
 MAX_GALLERY = 32
 # Okabe & Ito's colour-blind-safe blue and vermillion, as in the loss curves.
-NORMAL_COLOR = (0, 114, 178)
-OUTLIER_COLOR = (213, 94, 0)
+NORMAL_COLOR, OUTLIER_COLOR = BLUE, VERMILLION
 FILL_ALPHA = 90
 WARNING_STYLE = (
     "background: #fff3cd; color: #664d03; border: 1px solid #e0c36a; border-radius: 3px; padding: 4px;"
@@ -99,17 +100,11 @@ class AnomalyLayout:
         self.stopButton.clicked.connect(self.stop)
 
     def _styled_plot(self, left: str, bottom: str) -> pg.PlotWidget:
-        plot = pg.PlotWidget(background="w")
+        plot = light_plot(left, bottom)
         item = plot.getPlotItem()
-        item.setLabel("left", left)
-        item.setLabel("bottom", bottom)
-        item.showGrid(x=True, y=True, alpha=0.15)
         item.setMenuEnabled(False)
         for name in ("left", "bottom"):
-            axis = item.getAxis(name)
-            axis.setPen(pg.mkPen(90, 90, 90))
-            axis.setTextPen(pg.mkPen(40, 40, 40))
-            axis.enableAutoSIPrefix(False)  # "fraction (x0.001)" would hide what the numbers are
+            item.getAxis(name).enableAutoSIPrefix(False)  # "fraction (x0.001)" would hide what the numbers are
         plot.setMinimumSize(160, 100)
         return plot
 
@@ -120,7 +115,7 @@ class AnomalyLayout:
             "Scores of the normal images and of the outliers, each as a fraction of its group, over the same "
             "bins. Drag the dashed line to move the threshold."
         )
-        legend = self.histogramPlot.getPlotItem().addLegend(offset=(-8, 8), labelTextColor=(40, 40, 40))
+        legend = self.histogramPlot.getPlotItem().addLegend(offset=(-8, 8), labelTextColor=TEXT_PEN)
         legend.setBrush(pg.mkBrush(255, 255, 255, 200))
         self._normal_hist = self.histogramPlot.plot(
             stepMode="center", fillLevel=0, pen=pg.mkPen(NORMAL_COLOR, width=1.5),
@@ -154,7 +149,7 @@ class AnomalyLayout:
         self._operating_point = pg.ScatterPlotItem(size=10, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(30, 30, 30))
         self.rocPlot.addItem(self._operating_point)
         # Inside the plot, under the diagonal where a useful curve never is: a title would cost a row.
-        self._roc_auc_text = pg.TextItem(color=(40, 40, 40), anchor=(1, 1))
+        self._roc_auc_text = pg.TextItem(color=TEXT_PEN, anchor=(1, 1))
         self._roc_auc_text.setPos(0.98, 0.03)
         self.rocPlot.addItem(self._roc_auc_text)
 

@@ -38,6 +38,7 @@ from ...widgets.image_grid import HIGHLIGHT, ImageGridView
 from ...widgets.labels import note_label
 from ...work.private_copies import decode_in_background, detached
 from ...work.tasks import Task
+from ...widgets.colours import BLUE
 from .arithmetic import ArithmeticTab
 from .endpoints import EndpointsAndAnimation
 from .endpoint_box import EndpointBox
@@ -192,7 +193,7 @@ class InterpolationPanel(ArithmeticTab, EndpointsAndAnimation, Panel):
         self.distancePlot.hideButtons()
         self.distancePlot.getAxis("left").enableAutoSIPrefix(False)  # grey levels 0..1, not "x0.001"
         self.distanceCurve = self.distancePlot.plot(
-            pen=pg.mkPen((0, 114, 178), width=2), symbol="o", symbolSize=5, symbolBrush=(0, 114, 178), symbolPen=None
+            pen=pg.mkPen(BLUE, width=2), symbol="o", symbolSize=5, symbolBrush=BLUE, symbolPen=None
         )
         self._frame_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(HIGHLIGHT, width=2))
         self.distancePlot.addItem(self._frame_line)
