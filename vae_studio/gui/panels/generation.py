@@ -80,6 +80,19 @@ class GenerationPanel(Panel):
         self.sampleView.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.captionLabel = note_label("captionLabel", wrap=True)
 
+        self._lay_out()
+
+        self.gridSpin.valueChanged.connect(self.refresh)
+        self.temperatureSlider.valueChanged.connect(self.refresh)
+        self.classCombo.currentIndexChanged.connect(self.refresh)
+        self.newSamplesButton.clicked.connect(self.new_samples)
+        self.exportButton.clicked.connect(self.export_png)
+        self._updates = DeferredRefresh(self, self._on_model)
+        self.subscribe(self._updates.request, Event.CURRENT_MODEL, Event.WEIGHTS)
+        self._on_model()
+
+    def _lay_out(self) -> None:
+        """The controls over the grid, the caption and export under it."""
         top = QHBoxLayout()
         top.addWidget(QLabel("Grid"))
         top.addWidget(self.gridSpin)
@@ -101,15 +114,6 @@ class GenerationPanel(Panel):
         layout.addWidget(self.sampleView)
         layout.addLayout(bottom)
         layout.addStretch(1)
-
-        self.gridSpin.valueChanged.connect(self.refresh)
-        self.temperatureSlider.valueChanged.connect(self.refresh)
-        self.classCombo.currentIndexChanged.connect(self.refresh)
-        self.newSamplesButton.clicked.connect(self.new_samples)
-        self.exportButton.clicked.connect(self.export_png)
-        self._updates = DeferredRefresh(self, self._on_model)
-        self.subscribe(self._updates.request, Event.CURRENT_MODEL, Event.WEIGHTS)
-        self._on_model()
 
     @property
     def temperature(self) -> float:

@@ -179,6 +179,13 @@ class ModelsPanel(Panel):
             QKeySequence.StandardKey.Delete,
         )
 
+        self._lay_out()
+
+        self.subscribe(self._sync, Event.MODELS, Event.CURRENT_MODEL, Event.TRAINING)
+        self._sync()
+
+    def _lay_out(self) -> None:
+        """The list (or its empty message) over a row of tool buttons for the actions."""
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
         for action in (self.rename_action, self.save_action, self.save_as_action, self.remove_action):
@@ -195,9 +202,6 @@ class ModelsPanel(Panel):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.empty_label, 1)
         layout.addLayout(buttons)
-
-        self.subscribe(self._sync, Event.MODELS, Event.CURRENT_MODEL, Event.TRAINING)
-        self._sync()
 
     def _action(
         self,

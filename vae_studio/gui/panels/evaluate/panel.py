@@ -86,23 +86,7 @@ class EvaluatePanel(EvaluationResults, Panel):
 
     # -- construction --------------------------------------------------------------------
     def _build_widgets(self) -> None:
-        self.kSpin = QSpinBox(objectName="kSpin")
-        self.kSpin.setRange(1, MAX_K)
-        self.kSpin.setValue(DEFAULT_K)
-        self.kSpin.setGroupSeparatorShown(True)
-        self.kSpin.setToolTip(
-            "Importance samples per image for the estimate of −log p(x) (Burda et al. 2016). K = 1 gives the "
-            "ELBO; larger K gives a tighter bound. K = 5000 is the protocol for published figures (slow)."
-        )
-        self.subsetSpin = QSpinBox(objectName="evaluateSubsetSpin")
-        self.subsetSpin.setRange(0, 1_000_000)
-        self.subsetSpin.setSingleStep(500)
-        self.subsetSpin.setSpecialValueText("all")
-        self.subsetSpin.setGroupSeparatorShown(True)
-        self.subsetSpin.setToolTip(
-            "Evaluate a fixed random subset of this many test images (\"all\": the whole test split). "
-            "A subset is quicker; published figures use the whole split."
-        )
+        self._build_settings()
         self.estimateLabel = note_label("estimateLabel")
         style = self.style()
         self.evaluateButton = QPushButton(
@@ -150,6 +134,26 @@ class EvaluatePanel(EvaluationResults, Panel):
         self.stopButton.clicked.connect(self.stop)
         self.copyTextButton.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.results_text()))
         self.copyJsonButton.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.results_json()))
+
+    def _build_settings(self) -> None:
+        """K and the test subset, with their ranges and help."""
+        self.kSpin = QSpinBox(objectName="kSpin")
+        self.kSpin.setRange(1, MAX_K)
+        self.kSpin.setValue(DEFAULT_K)
+        self.kSpin.setGroupSeparatorShown(True)
+        self.kSpin.setToolTip(
+            "Importance samples per image for the estimate of −log p(x) (Burda et al. 2016). K = 1 gives the "
+            "ELBO; larger K gives a tighter bound. K = 5000 is the protocol for published figures (slow)."
+        )
+        self.subsetSpin = QSpinBox(objectName="evaluateSubsetSpin")
+        self.subsetSpin.setRange(0, 1_000_000)
+        self.subsetSpin.setSingleStep(500)
+        self.subsetSpin.setSpecialValueText("all")
+        self.subsetSpin.setGroupSeparatorShown(True)
+        self.subsetSpin.setToolTip(
+            "Evaluate a fixed random subset of this many test images (\"all\": the whole test split). "
+            "A subset is quicker; published figures use the whole split."
+        )
 
     def _build_results_widgets(self) -> None:
         """The header, the results table, its notes and the copy buttons."""

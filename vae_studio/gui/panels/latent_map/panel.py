@@ -81,24 +81,7 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
         self._build_plot()
         self._build_overlays()
 
-        self.messageLabel = QLabel()
-        self.messageLabel.setObjectName("messageLabel")
-        self.messageLabel.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.messageLabel.setWordWrap(True)
-        self._stack = QStackedWidget()
-        self._stack.addWidget(self.latentMap)
-        self._stack.addWidget(self.messageLabel)
-        self.hintLabel = QLabel(HINT)
-        self.hintLabel.setObjectName("hintLabel")
-        self.hintLabel.setWordWrap(True)
-        self.hintLabel.setStyleSheet("color: gray; font-size: 11px;")
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(self._view_row)
-        layout.addLayout(self._overlay_row)
-        layout.addWidget(self._stack, 1)
-        layout.addWidget(self.hintLabel)
+        self._lay_out()
 
         # Newest request wins: a new model, data set or plane supersedes the work in progress.
         self._encode_task = Task(self, newest_wins=True)
@@ -128,6 +111,27 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
             self._on_encoding()
         else:
             self._encode_timer.start()
+
+    def _lay_out(self) -> None:
+        """The toolbar rows over the map (or its message when there is no map to show) and the hint under it."""
+        self.messageLabel = QLabel()
+        self.messageLabel.setObjectName("messageLabel")
+        self.messageLabel.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.messageLabel.setWordWrap(True)
+        self._stack = QStackedWidget()
+        self._stack.addWidget(self.latentMap)
+        self._stack.addWidget(self.messageLabel)
+        self.hintLabel = QLabel(HINT)
+        self.hintLabel.setObjectName("hintLabel")
+        self.hintLabel.setWordWrap(True)
+        self.hintLabel.setStyleSheet("color: gray; font-size: 11px;")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(self._view_row)
+        layout.addLayout(self._overlay_row)
+        layout.addWidget(self._stack, 1)
+        layout.addWidget(self.hintLabel)
 
     # -- construction ---------------------------------------------------------------
     def _build_plot(self) -> None:
