@@ -56,7 +56,7 @@ from vae_studio.core.app_state import Event  # noqa: E402
 from vae_studio.core.config import TrainConfig  # noqa: E402
 from vae_studio.core.recipe import new_trained_model  # noqa: E402
 from vae_studio.gui.app import configure_pyqtgraph, set_application_names  # noqa: E402
-from vae_studio.gui.gc_pauses import freeze_long_lived_objects  # noqa: E402
+from vae_studio.gui.work.gc_pauses import freeze_long_lived_objects  # noqa: E402
 from vae_studio.gui.main_window import MainWindow  # noqa: E402
 
 TARGET_PREVIEW_MS = 10.0
@@ -83,7 +83,7 @@ class ExposeWatch(QObject):
         return False
 
 def finish():
-    window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    window.confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
     window.close()
     app.quit()
 
@@ -122,7 +122,7 @@ def new_window(app: QApplication) -> MainWindow:
 
 
 def close_window(app: QApplication, window: MainWindow) -> None:
-    window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    window.confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
     window.close()
     window.deleteLater()
     app.processEvents()
@@ -145,7 +145,7 @@ def click_latency(app: QApplication, clicks: int) -> None:
     state.add_model(trained)
     wait_until(app, lambda: state.encoding is not None, "the test split's encoding")
     app.processEvents()
-    panel, view = window.latent_map_panel, window.preview_panel.decodedView
+    panel, view = window.panels["latentMap"], window.panels["preview"].decodedView
     plot = panel.latentMap
     set_at: list[float] = []
     original_set_image = view.set_image
@@ -212,14 +212,14 @@ def idle_baseline(app: QApplication) -> None:
 
 def training_stall(app: QApplication, manifold: bool) -> None:
     window = new_window(app)
-    state, training = window.state, window.training_panel
+    state, training = window.state, window.panels["training"]
     training.modelKindCombo.setCurrentIndex(training.modelKindCombo.findData("vae"))
     training.archCombo.setCurrentIndex(training.archCombo.findData("mlp"))
     training.latentDimSpin.setValue(2)
     training.epochsSpin.setValue(1)
     training.subsetSpin.setValue(0)  # all 60,000 training images
     training.refreshStepsSpin.setValue(50)
-    window.latent_map_panel.manifoldCheck.setChecked(manifold)
+    window.panels["latentMap"].manifoldCheck.setChecked(manifold)
 
     def probe_and_select() -> None:
         # Once the map shows the run, look at a point and an image, as a user would.
@@ -259,7 +259,7 @@ def pan_fps(app: QApplication, frames: int) -> None:
     state.set_dataset(everything)
     state.add_model(trained)
     wait_until(app, lambda: state.encoding is not None, "the 70,000-point encoding")
-    panel = window.latent_map_panel
+    panel = window.panels["latentMap"]
     wait_until(app, lambda: len(panel.scatter.data) == 70_000, "the points")
     plot, vb = panel.latentMap, panel.latentMap.getViewBox()
     app.processEvents()

@@ -58,8 +58,8 @@ def test_trains_the_pair_and_shows_both_scores(qtbot, panel: ComparisonPanel, st
     progress: list[tuple[float, str] | None] = []
     state.subscribe(Event.PROGRESS, lambda: progress.append(state.progress))
     panel.compareButton.click()
-    assert panel.runner.busy and not panel.compareButton.isEnabled() and panel.stopButton.isEnabled()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.task.busy and not panel.compareButton.isEnabled() and panel.stopButton.isEnabled()
+    qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
     assert panel.statusLabel.text().startswith("Done"), panel.statusLabel.text()
 
     # Both models were trained alike and added to the session; the shown model stays.
@@ -122,7 +122,7 @@ def test_trains_the_pair_and_shows_both_scores(qtbot, panel: ComparisonPanel, st
 
     # A fixed threshold re-scores from the stored confidences, without running anything.
     panel.thresholdSpin.setValue(0.9)
-    assert not panel.runner.busy
+    assert not panel.task.busy
     score, prior, grid = result.vae.comparison.completeness.shares(0.9)
     assert table_text(panel, 1, 1) == f"{score:.0%}" and table_text(panel, 2, 1) == f"{prior:.0%}"
     assert table_text(panel, 3, 1) == f"{grid:.0%}" and "at least 90%." in panel.noteLabel.text()
@@ -133,7 +133,7 @@ def test_trains_the_pair_and_shows_both_scores(qtbot, panel: ComparisonPanel, st
 
     # The same settings again: both models are reused, nothing new is trained or added.
     panel.compareButton.click()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
     assert len(state.models) == 3 and "Reused" in panel.statusLabel.text()
     assert panel.result.ae.trained is ae and panel.result.vae.trained is vae
 
@@ -145,7 +145,7 @@ def test_stop_ends_the_run_without_adding_models(qtbot, panel: ComparisonPanel, 
     qtbot.waitUntil(lambda: state.progress is not None and "training" in state.progress[1], timeout=RUN_TIMEOUT_MS)
     panel.stopButton.click()
     assert panel.statusLabel.text() == "Stopping…" and not panel.stopButton.isEnabled()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
     assert panel.statusLabel.text().startswith("Stopped while training") and panel.result is None
     assert len(state.models) == 1 and state.progress is None
     assert panel.compareButton.isEnabled()
@@ -156,7 +156,7 @@ def test_not_while_a_model_trains(panel: ComparisonPanel, state: AppState) -> No
     state.set_training(True)
     assert not panel.compareButton.isEnabled()
     panel.start()
-    assert not panel.runner.busy
+    assert not panel.task.busy
     state.set_training(False)
     assert panel.compareButton.isEnabled()
 
@@ -168,9 +168,9 @@ def test_close_setting_is_explained_with_a_switch(qtbot, panel: ComparisonPanel,
     assert not panel.closeLabel.isVisible() and not panel.switchButton.isVisible()
     panel.latentDimSpin.setValue(2)
     panel.switchButton.click()  # one click: the lesson's latent size, trained and compared
-    assert panel.latentDimSpin.value() == DEFAULT_LATENT_DIM and panel.runner.busy
+    assert panel.latentDimSpin.value() == DEFAULT_LATENT_DIM and panel.task.busy
     assert not panel.closeLabel.isVisible()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
     assert panel.result.ae.trained.config.latent_dim == DEFAULT_LATENT_DIM
     assert panel.result.ae.plane_labels == ("PC1", "PC2")
 
@@ -190,10 +190,10 @@ def test_stop_while_scoring_keeps_the_trained_pair(qtbot, panel: ComparisonPanel
     panel.compareButton.click()
     qtbot.waitUntil(lambda: state.progress is not None and "scoring" in state.progress[1], timeout=RUN_TIMEOUT_MS)
     panel.stopButton.click()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
     assert panel.statusLabel.text().startswith("Stopped while scoring") and panel.result is None
     ae, vae = state.models[1:]
     assert (ae.config.kind, vae.config.kind) == ("ae", "vae") and "(comparison)" in vae.name
     panel.compareButton.click()  # scores the kept pair without training it again
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
     assert panel.result.ae.trained is ae and panel.result.vae.trained is vae and len(state.models) == 3

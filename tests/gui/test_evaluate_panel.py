@@ -16,8 +16,9 @@ from vae_studio.core.data import load_dataset
 from vae_studio.core.evaluation import binarization_description
 from vae_studio.core.recipe import new_trained_model
 from vae_studio.core.trained_model import TrainedModel
-from vae_studio.gui.panels.evaluate import REFERENCE_FIGURES, EvaluatePanel
-from vae_studio.gui.tasks import running_threads
+from vae_studio.gui.panels.evaluate import EvaluatePanel
+from vae_studio.gui.panels.evaluate.rows import REFERENCE_FIGURES
+from vae_studio.gui.work.tasks import running_threads
 
 RUN_TIMEOUT_MS = 60_000
 SUBSET = 200
@@ -150,23 +151,12 @@ def test_another_model_clears_the_results_and_new_weights_mark_them(
     assert not evaluated.copyJsonButton.isEnabled()
 
 
-def test_the_issue_5_panels_are_docks_in_the_view_menu(qtbot, main_window) -> None:
-    names = {"denoisingDock", "anomalyDock", "evaluateDock"}
-    docks = {dock.objectName(): dock for dock in main_window.docks if dock.objectName() in names}
-    assert set(docks) == names
-    actions = main_window.view_menu.actions()
-    for dock in docks.values():
-        assert dock.toggleViewAction() in actions
-        # Tabs behind the existing docks: the latent map keeps the middle of the window.
-        assert main_window.tabifiedDockWidgets(dock)
-    assert {main_window.denoising_panel, main_window.anomaly_panel, main_window.evaluate_panel} <= set(
-        main_window.panels
-    )
+def test_closing_the_window_stops_a_running_evaluation(qtbot, main_window) -> None:
     # Closing the window stops a running evaluation (the fixture's close; no thread may be left).
     main_window.state.add_model(new_trained_model(main_window.state.dataset, TrainConfig(), "fresh"))
-    main_window.evaluate_panel.kSpin.setValue(5000)
-    main_window.evaluate_panel.evaluate()
-    assert main_window.evaluate_panel.task.busy
+    main_window.panels["evaluate"].kSpin.setValue(5000)
+    main_window.panels["evaluate"].evaluate()
+    assert main_window.panels["evaluate"].task.busy
 
 
 def test_results_for_a_model_no_longer_shown_are_dropped(qtbot, tiny_model: TrainedModel) -> None:

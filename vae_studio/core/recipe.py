@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import torch
-
 from .config import ModelConfig, TrainConfig
 from .data import ImageDataset, load_dataset, select_classes
 from .errors import ConfigError
 from .history import History
 from .models import build_model
+from .subsets import sample_indices
 from .trained_model import TrainedModel
 
 
@@ -25,8 +24,7 @@ def training_data(config: TrainConfig, **load_options: Any) -> ImageDataset:
         dataset = select_classes(dataset, config.classes)
     if config.train_subset:
         # A random (seeded) subset rather than the first N, which may be sorted by class.
-        keep = torch.randperm(len(dataset.train_images), generator=torch.Generator().manual_seed(config.seed))
-        keep = keep[: config.train_subset]
+        keep = sample_indices(len(dataset.train_images), config.train_subset, config.seed)
         dataset = replace(
             dataset,
             train_images=dataset.train_images[keep],

@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from .. import __version__
-from .gc_pauses import freeze_long_lived_objects
+from .work.gc_pauses import freeze_long_lived_objects
 from .main_window import APP_NAME, MainWindow
 
 

@@ -25,7 +25,7 @@ from vae_studio.core.data.folder import TooManyFilesError
 from vae_studio.core.data.idx import load_idx_folder
 from vae_studio.core.data.shapes import make_shapes
 from vae_studio.core.errors import ConfigError, DataError
-from vae_studio.core.vocabulary import DATASET_CHOICES, SPEC_PREFIXES
+from vae_studio.core.vocabulary import DATASET_CHOICES, parse_spec
 
 __all__ = [
     "DATASET_CHOICES",
@@ -83,15 +83,15 @@ def load_dataset(
     if image_size < MIN_IMAGE_SIZE:
         raise ConfigError(f"Image size must be at least {MIN_IMAGE_SIZE} pixels, got {image_size}.")
     spec = spec.strip()
-    prefix, _, path = spec.partition(":")
-    if f"{prefix.lower()}:" in SPEC_PREFIXES:
-        if not path.strip():
-            raise DataError(f"The data set spec {spec!r} needs a folder path after '{prefix}:'.")
-        if prefix.lower() == "idx":
-            dataset = conform(load_idx_folder(Path(path.strip())), image_size, channels)
+    kind, path = parse_spec(spec)
+    if kind in ("idx", "folder"):
+        if not path:
+            raise DataError(f"The data set spec {spec!r} needs a folder path after '{spec.partition(':')[0]}:'.")
+        if kind == "idx":
+            dataset = conform(load_idx_folder(Path(path)), image_size, channels)
         else:
             dataset = cached_image_folder(
-                Path(path.strip()),
+                Path(path),
                 image_size,
                 channels,
                 seed,
@@ -178,3 +178,16 @@ def parse_class_list(text: str) -> list[int]:
             raise DataError(f"Class number {high} in {text!r} is too large (at most {MAX_CLASS_INDEX}).")
         values.update(range(low, high + 1))
     return sorted(values)
+
+
+def format_class_list(classes: list[int]) -> str:
+    """The inverse of :func:`parse_class_list`: [0, 1, 2, 5] -> ``"0-2,5"`` (sorted, runs as ranges)."""
+    parts: list[str] = []
+    values = sorted(set(classes))
+    start = 0
+    for i in range(1, len(values) + 1):
+        if i == len(values) or values[i] != values[i - 1] + 1:
+            first, last = values[start], values[i - 1]
+            parts.append(str(first) if first == last else f"{first}-{last}")
+            start = i
+    return ",".join(parts)

@@ -11,7 +11,6 @@ TaskRunner, with its stage and ETA in the status line and a Stop button.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -56,15 +55,15 @@ from ...core.errors import VaeStudioError
 from ...core.recipe import model_config_for
 from ...core.text import format_duration
 from ...core.trained_model import TrainedModel
-from ..colours import UNLABELLED, class_colours
-from ..image_grid import ImageGridView
-from ..images import to_uint8_hwc
-from ..tasks import TaskContext, TaskRunner
+from ..widgets.colours import UNLABELLED, class_colours
+from ..widgets.image_grid import ImageGridView
+from ..widgets.images import to_uint8_hwc
+from ..work.tasks import Task, TaskState
+from .base import Panel
 
 DEFAULTS = PairSettings()  # the lesson's settings, the same as `vae-studio compare --train`
 WORST_SHOWN = 10  # decodings per model in the worst-first strip
 HISTOGRAM_BINS = 30
-REPORT_INTERVAL_S = 0.1  # progress reports at most ~10 per second
 POINT_ALPHA = 160
 PATH_WIDTH = 3
 AXIS_WIDTH = 44  # pixels for the maps' y tick labels
@@ -115,8 +114,8 @@ PER_MODEL = 0.45
 
 
 class CompareJob:
-    """The worker's task: core.ae_vs_vae.run_experiment, its progress reported at most every
-    REPORT_INTERVAL_S as (stage, fraction, ETA in seconds)."""
+    """The worker's task: core.ae_vs_vae.run_experiment, its progress reported (throttled by the
+    task) as (stage, fraction, ETA in seconds)."""
 
     def __init__(self, settings: PairSettings, existing: list[TrainedModel]) -> None:
         self.settings = settings
@@ -124,18 +123,13 @@ class CompareJob:
         # place, since training always makes a new model and comparing is off while one trains.
         self.existing = existing
 
-    def __call__(self, context: TaskContext) -> PairResult | PairStopped | None:
-        last = [0.0]
-
+    def __call__(self, context: TaskState) -> PairResult | PairStopped | None:
         def progress(stage: str, fraction: float, eta_s: float) -> None:
-            now = time.perf_counter()
-            if now - last[0] >= REPORT_INTERVAL_S or fraction >= 1.0:
-                last[0] = now
-                context.report((stage, fraction, eta_s))
+            context.report((stage, fraction, eta_s), force=fraction >= 1.0)
 
         try:
             return run_experiment(
-                self.settings, existing=self.existing, progress=progress, should_stop=lambda: context.control.stopped
+                self.settings, existing=self.existing, progress=progress, should_stop=context.should_stop
             )
         except PairStopped as stopped:  # the Stop button while scoring: the trained pair is kept
             return stopped
@@ -143,17 +137,18 @@ class CompareJob:
             return None
 
 
-class ComparisonPanel(QWidget):
+class ComparisonPanel(Panel):
     """Train an AE and a VAE alike and show why their latent spaces differ in continuity and completeness."""
 
+    name = "comparison"
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.result: PairResult | None = None
-        self.runner = TaskRunner(self)
-        self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
+        self.task = Task(self)
+        self.task.partial.connect(self._on_progress)
+        self.task.finished.connect(self._on_finished)
+        self.task.failed.connect(self._on_failed)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -161,26 +156,24 @@ class ComparisonPanel(QWidget):
         layout.addWidget(self._build_sentences())
         layout.addWidget(self._build_results(), 1)
 
-        self._subscriptions = [(Event.TRAINING, self._update_controls), (Event.DATASET, self._update_controls)]
-        for event, listener in self._subscriptions:
-            state.subscribe(event, listener)
+        self.subscribe(self._update_controls, Event.TRAINING, Event.DATASET)
         self._update_controls()
         self._show_close_note()
 
     # -- construction -------------------------------------------------------------------
     def _build_settings(self) -> QWidget:
-        self.epochsSpin = QSpinBox(objectName="epochsSpin")
+        self.epochsSpin = QSpinBox(objectName="comparisonEpochsSpin")
         self.epochsSpin.setRange(1, 200)
         self.epochsSpin.setValue(DEFAULTS.epochs)
         self.epochsSpin.setToolTip("Training passes for each model; a few are enough to see the difference")
-        self.subsetSpin = QSpinBox(objectName="subsetSpin")
+        self.subsetSpin = QSpinBox(objectName="comparisonSubsetSpin")
         self.subsetSpin.setRange(0, 10_000_000)
         self.subsetSpin.setSingleStep(1000)
         self.subsetSpin.setSpecialValueText("all")
         self.subsetSpin.setGroupSeparatorShown(True)
         self.subsetSpin.setValue(DEFAULTS.train_subset or 0)
         self.subsetSpin.setToolTip("Train both models on the same random subset of this many training images")
-        self.latentDimSpin = QSpinBox(objectName="latentDimSpin")
+        self.latentDimSpin = QSpinBox(objectName="comparisonLatentDimSpin")
         self.latentDimSpin.setRange(1, MAX_LATENT_DIM)
         self.latentDimSpin.setValue(DEFAULTS.latent_dim)
         self.latentDimSpin.setToolTip(
@@ -188,12 +181,12 @@ class ComparisonPanel(QWidget):
             "close. Above 2 the maps show the plane of the codes' first two principal components"
         )
         self.latentDimSpin.valueChanged.connect(self._show_close_note)
-        self.archCombo = QComboBox(objectName="archCombo")
+        self.archCombo = QComboBox(objectName="comparisonArchCombo")
         self.archCombo.addItem("MLP", "mlp")
         self.archCombo.addItem("Conv", "conv")
         self.archCombo.setCurrentIndex(self.archCombo.findData(DEFAULTS.arch))
         self.archCombo.setToolTip("The architecture both models share")
-        self.seedSpin = QSpinBox(objectName="seedSpin")
+        self.seedSpin = QSpinBox(objectName="comparisonSeedSpin")
         self.seedSpin.setRange(0, 2**31 - 1)
         self.seedSpin.setValue(DEFAULTS.seed)
         self.seedSpin.setToolTip("Both models start from this seed: the same initial weights and batch order")
@@ -204,10 +197,10 @@ class ComparisonPanel(QWidget):
             style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Train and compare", objectName="compareButton"
         )
         self.compareButton.clicked.connect(self.start)
-        self.stopButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop", objectName="stopButton")
+        self.stopButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop", objectName="comparisonStopButton")
         self.stopButton.setToolTip("Stop the run; the two models are kept only when the run finishes")
         self.stopButton.clicked.connect(self.stop)
-        self.statusLabel = QLabel(objectName="statusLabel")
+        self.statusLabel = QLabel(objectName="comparisonStatusLabel")
         self.statusLabel.setWordWrap(True)
 
         # One row of settings across the page, the run's status under it.
@@ -232,7 +225,7 @@ class ComparisonPanel(QWidget):
         return box
 
     def _threshold_spin(self) -> QDoubleSpinBox:
-        spin = QDoubleSpinBox(objectName="thresholdSpin")
+        spin = QDoubleSpinBox(objectName="comparisonThresholdSpin")
         spin.setRange(PER_MODEL, 0.999)
         spin.setDecimals(2)
         spin.setSingleStep(0.05)
@@ -414,10 +407,8 @@ class ComparisonPanel(QWidget):
 
     # -- public ------------------------------------------------------------------------
     def shutdown(self) -> None:
-        for event, listener in self._subscriptions:
-            self.state.unsubscribe(event, listener)
-        busy = self.runner.busy
-        self.runner.shutdown()
+        busy = self.task.busy
+        super().shutdown()
         if busy:
             self.state.set_progress(None)
 
@@ -439,7 +430,7 @@ class ComparisonPanel(QWidget):
     def start(self) -> None:
         """Train (or reuse) the pair and score both on the worker thread."""
         dataset = self.state.dataset
-        if self.runner.busy or dataset is None or self.state.training:
+        if self.task.busy or dataset is None or self.state.training:
             return
         try:
             settings = self.settings()
@@ -448,7 +439,7 @@ class ComparisonPanel(QWidget):
         except VaeStudioError as exc:
             QMessageBox.warning(self, "Cannot compare", str(exc))
             return
-        self.runner.start(CompareJob(settings, list(self.state.models)))
+        self.task.start(CompareJob(settings, list(self.state.models)))
         self._status("Starting…")
         self.state.set_progress(0.0, "Comparison: starting…")
         self._update_controls()
@@ -459,8 +450,8 @@ class ComparisonPanel(QWidget):
         self.start()
 
     def stop(self) -> None:
-        if self.runner.busy:
-            self.runner.stop()
+        if self.task.busy:
+            self.task.stop()
             self._status("Stopping…")
             self.stopButton.setEnabled(False)
 
@@ -513,7 +504,7 @@ class ComparisonPanel(QWidget):
         self.statusLabel.setText(text)
 
     def _update_controls(self) -> None:
-        busy = self.runner.busy
+        busy = self.task.busy
         ready = self.state.dataset is not None and not self.state.training
         self.compareButton.setEnabled(not busy and ready)
         self.switchButton.setEnabled(not busy and ready)

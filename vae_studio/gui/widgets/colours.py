@@ -1,5 +1,6 @@
-"""Class colours shared by every view that colours points by class (the latent map, comparison, replay),
-so a class has the same colour everywhere."""
+"""The app's palette, in one place: class colours shared by every view that colours points by class (the
+latent map, comparison, replay), so a class has the same colour everywhere, and the colours of other
+series (loss terms, normal versus outlier scores, active dimensions, a path's change)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,14 @@ TAB20 = (
     "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d", "#17becf", "#9edae5",
 )  # fmt: skip
 UNLABELLED = "#b4b4b4"
+
+# Okabe & Ito's colour-blind-safe palette (and Paul Tol's red), for series that are not classes.
+BLUE = (0, 114, 178)
+ORANGE = (230, 159, 0)
+GREEN = (0, 158, 115)
+VERMILLION = (213, 94, 0)
+RED = (204, 51, 17)
+GREY = (170, 170, 170)
 
 
 def class_colours(n: int) -> list[QColor]:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from ..core.app_state import AppState, Event
-from ..core.config import DEFAULT_MAX_FOLDER_FILES
-from ..core.data import ImageDataset, TooManyFilesError, load_dataset
-from .tasks import TaskRunner
+from ...core.app_state import AppState, Event
+from ...core.config import DEFAULT_MAX_FOLDER_FILES
+from ...core.data import ImageDataset, TooManyFilesError, load_dataset
+from .tasks import Task
 
 
 def folder_spec(folder: str | os.PathLike[str]) -> str:
@@ -48,9 +48,10 @@ class DatasetLoader(QObject):
     def __init__(self, state: AppState, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.runner = TaskRunner(self)
-        self.runner.finished.connect(self._on_loaded)
-        self.runner.failed.connect(self._on_failed)
+        self.task = Task(self)
+        self.task.finished.connect(self._on_loaded)
+        self.task.failed.connect(self._on_failed)
+        self.busy_changed = self.task.busy_changed
         self._pending: str | None = None
         state.subscribe(Event.CURRENT_MODEL, self._follow_current_model)
 
@@ -63,11 +64,11 @@ class DatasetLoader(QObject):
     def load(self, spec: str, max_files: int | None = DEFAULT_MAX_FOLDER_FILES) -> None:
         """Load ``spec`` (see ``core.data.load_dataset``); a request made while busy replaces any queued one.
         A folder with more than ``max_files`` files is not loaded: ``too_many_files`` asks first."""
-        if self.runner.busy:
+        if self.busy:
             self._pending = spec
             return
         self.loading.emit(spec)
-        self.runner.start(lambda _context: _load_or_refusal(spec, max_files))
+        self.task.start(lambda _task: _load_or_refusal(spec, max_files))
 
     @Slot(object)
     def _on_loaded(self, result: ImageDataset | tuple[str, TooManyFilesError]) -> None:
@@ -88,6 +89,11 @@ class DatasetLoader(QObject):
             spec, self._pending = self._pending, None
             self.load(spec)
 
+    @property
+    def busy(self) -> bool:
+        return self.task.busy
+
     def shutdown(self) -> None:
-        self.runner.shutdown()
+        self.state.unsubscribe(Event.CURRENT_MODEL, self._follow_current_model)
+        self.task.shutdown()
 
