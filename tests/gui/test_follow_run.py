@@ -13,8 +13,8 @@ from vae_studio.core.config import TrainConfig
 from vae_studio.core.recipe import training_data
 from vae_studio.core.trainer import Trainer
 from vae_studio.gui.follow_run import RunFollower
-from vae_studio.gui.image_grid import ImageGridView
-from vae_studio.gui.images import to_qimage
+from vae_studio.gui.widgets.image_grid import ImageGridView
+from vae_studio.gui.widgets.images import to_qimage
 
 WAIT_MS = 20_000
 

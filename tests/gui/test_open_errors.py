@@ -12,7 +12,7 @@ from checkpoint_files import read_parts, write_parts
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from vae_studio.gui import MainWindow
-from vae_studio.gui.dataset_loader import folder_spec
+from vae_studio.gui.work.dataset_loader import folder_spec
 
 
 @pytest.fixture
@@ -48,9 +48,9 @@ def test_symlink_loop_and_nested_description_are_messages(
 
 
 def test_unexpected_errors_are_messages_too(main_window: MainWindow, tiny_checkpoint: Path, boxes, monkeypatch) -> None:
-    import vae_studio.gui.main_window as main_window_module
+    import vae_studio.gui.window_files as window_files
 
-    monkeypatch.setattr(main_window_module, "load_checkpoint", lambda path: [][1])
+    monkeypatch.setattr(window_files, "load_checkpoint", lambda path: [][1])
     assert main_window.open_checkpoint(tiny_checkpoint) is None
     assert "IndexError" in boxes[0] and str(tiny_checkpoint) in boxes[0]
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 from ..core.app_state import AppState
 from ..core.checkpoint import load_checkpoint
 from ..core.trained_model import TrainedModel
-from .latest_task import LatestTask
+from .work.tasks import Task
 from .panels.models import CHECKPOINT_FILTER, checkpoint_folder
 
 # How often the file is looked at when the folder sends no notifications (a network share).
@@ -60,7 +60,7 @@ class RunFollower(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(poll_ms)
         self._timer.timeout.connect(self._check)
-        self._task = LatestTask(self)
+        self._task = Task(self, newest_wins=True)
         self._task.finished.connect(self._apply)
         self._task.failed.connect(self._skip)
 

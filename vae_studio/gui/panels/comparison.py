@@ -6,7 +6,7 @@ and seed (matching models already in the session are reused), both scored. The p
 they score as they do: both latent maps side by side on one square with the prior's circles, a
 row of decoded prior samples and a straight class-mean path decoded by each, then the scores, the
 spread of per-point continuity and the least real decodings. The run is on this panel's
-TaskRunner, with its stage and ETA in the status line and a Stop button.
+Task, with its stage and ETA in the status line and a Stop button.
 """
 
 from __future__ import annotations
