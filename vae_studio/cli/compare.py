@@ -39,9 +39,6 @@ def pair_settings(args: argparse.Namespace) -> PairSettings:
     settings = replace(
         PairSettings(), **{field: getattr(args, flag) for flag, field in PAIR_FLAGS.items() if getattr(args, flag) is not None}
     )
-    # The parser bounds each flag; one grid row of one point is no grid.
-    if settings.grid_size == 1:
-        raise ConfigError("--grid must be 0 (no grid) or at least 2")
     return settings
 
 

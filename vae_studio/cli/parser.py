@@ -100,6 +100,14 @@ def _bounded_int(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def _grid_side(text: str) -> int:
+    """A grid side for completeness: 0 (no grid) or 2 to MAX_GRID; one point is no grid."""
+    value = _bounded_int(0, MAX_GRID)(text)
+    if value == 1:
+        raise argparse.ArgumentTypeError(f"must be 0 (no grid) or between 2 and {MAX_GRID:,}; got 1")
+    return value
+
+
 def _bounded_float(low: float, high: float, low_open: bool = False) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
@@ -277,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="test images whose codes continuity is measured around")
     p.add_argument("--samples", type=_bounded_int(1, MAX_POINTS), default=None,
                    help="prior samples judged for completeness")
-    p.add_argument("--grid", type=_bounded_int(0, MAX_GRID), default=None,
+    p.add_argument("--grid", type=_grid_side, default=None,
                    help="side of the grid over the region the codes occupy (the middle 98%% on each axis); "
                         "0: prior samples only")
     p.add_argument("--threshold", type=_bounded_float(0, 1, low_open=True), default=None,
