@@ -42,6 +42,7 @@ from ..core.checkpoint import FILE_SUFFIX, load_checkpoint
 from ..core.errors import VaeStudioError
 from ..core.trained_model import TrainedModel
 from .dataset_loader import DatasetLoader, folder_spec
+from .guided_lab import GuidedLabWindow, WindowHost
 from .help import GuideDialog, show_about
 from .images import to_qpixmap
 from .panels.anomaly import AnomalyPanel
@@ -132,6 +133,7 @@ class MainWindow(QMainWindow):
         )
 
         self._guide: GuideDialog | None = None
+        self._lab: GuidedLabWindow | None = None
         self._shown_once = False
         self._closed = False
         self._build_menus()
@@ -233,6 +235,7 @@ class MainWindow(QMainWindow):
         self._add_action(
             help_menu, "VAE Studio &Guide", self.show_guide, QKeySequence.StandardKey.HelpContents, "guideAction"
         )
+        self._add_action(help_menu, "Guided &lab", self.show_guided_lab, None, "guidedLabAction")
         self._add_action(help_menu, "&About VAE Studio", lambda: show_about(self), None, "aboutAction")
 
     def _build_status_bar(self) -> None:
@@ -577,6 +580,13 @@ class MainWindow(QMainWindow):
         self._guide.show()
         self._guide.raise_()
         self._guide.activateWindow()
+
+    def show_guided_lab(self) -> None:
+        """Help > Guided lab: the seeds' story step by step, each step showing its panel with its settings."""
+        if self._lab is None:
+            self._lab = GuidedLabWindow(WindowHost(self), self)
+        self._lab.show()
+        self._lab.raise_()
 
     # -- closing --------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -1,0 +1,176 @@
+"""Help > Guided lab: a small window that walks through core.guided_lab's steps with Back and Next.
+
+The window does not know the main window: it drives a host through two calls (LabHost), so it is
+tested with a fake one. Going to a step, forwards or back, applies that step's settings to the
+panels it names and brings the step's panel on screen; the student then presses the panel's own
+buttons (Train, Run), so nothing long starts behind their back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.guided_lab import LAB_STEPS, LabStep
+
+# The widget (objectName) each setting of the lab's script sets, per panel.
+SETTING_WIDGETS: dict[str, dict[str, str]] = {
+    "training": {
+        "kind": "modelKindCombo",
+        "arch": "archCombo",
+        "latent_dim": "latentDimSpin",
+        "beta": "betaSpin",
+        "corruption": "corruptionCombo",
+        "noise_level": "noiseSpin",
+        "epochs": "epochsSpin",
+        "train_subset": "subsetSpin",
+    },
+    "anomaly": {"outliers": "outlierKindCombo", "outlier_dataset": "outlierDatasetCombo", "score": "scoreCombo"},
+}
+_WIDTH = 380
+
+
+class LabHost(Protocol):
+    """What the guided lab needs from the window."""
+
+    def show_panel(self, name: str) -> None: ...
+
+    def apply_settings(self, panel_name: str, settings: Mapping[str, Any]) -> None: ...
+
+
+def set_widget_value(widget: QWidget, value: Any) -> None:
+    """Set a combo box (by item data, else by text), a spin box or a line edit to ``value``."""
+    if isinstance(widget, QComboBox):
+        index = widget.findData(value)
+        if index < 0:
+            index = widget.findText(str(value))
+        if index < 0:
+            raise ValueError(f"{widget.objectName()} has no item {value!r}")
+        widget.setCurrentIndex(index)
+    elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+        widget.setValue(value)
+    elif isinstance(widget, QLineEdit):
+        widget.setText(str(value))
+    else:
+        raise TypeError(f"cannot set a {type(widget).__name__} ({widget.objectName()})")
+
+
+def apply_panel_settings(panel: QWidget, panel_name: str, settings: Mapping[str, Any]) -> None:
+    """Set the widgets of ``panel`` (the panel called ``panel_name``) that the lab's settings name."""
+    widgets = SETTING_WIDGETS[panel_name]
+    for key, value in settings.items():
+        widget = panel.findChild(QWidget, widgets[key])
+        if widget is None:
+            raise LookupError(f"the {panel_name} panel has no widget {widgets[key]}")
+        set_widget_value(widget, value)
+
+
+class WindowHost:
+    """LabHost for the main window: show_panel as the View menu does, settings on the panel whose
+    objectName is ``<name>Panel``."""
+
+    def __init__(self, window: QWidget) -> None:
+        self.window = window
+
+    def show_panel(self, name: str) -> None:
+        self.window.show_panel(name)
+
+    def apply_settings(self, panel_name: str, settings: Mapping[str, Any]) -> None:
+        panel = self.window.findChild(QWidget, f"{panel_name}Panel")
+        if panel is None:
+            raise LookupError(f"the window has no {panel_name}Panel")
+        apply_panel_settings(panel, panel_name, settings)
+
+
+class GuidedLabWindow(QDialog):
+    """Step n of N, its title and what to look at, Back and Next (Finish on the last step). Non-modal:
+    the student works in the window behind it."""
+
+    step_changed = Signal(int)
+
+    def __init__(self, host: LabHost, parent: QWidget | None = None, steps: Sequence[LabStep] = LAB_STEPS) -> None:
+        super().__init__(parent)
+        self.setObjectName("guidedLab")
+        self.setWindowTitle("Guided lab")
+        self.setModal(False)
+        # A tool window stays above the main window without taking the focus from it.
+        self.setWindowFlag(Qt.WindowType.Tool)
+        self.host = host
+        self.steps = tuple(steps)
+        self.index = -1
+
+        self.stepLabel = QLabel(objectName="labStepLabel")
+        self.stepLabel.setStyleSheet("color: gray;")
+        self.titleLabel = QLabel(objectName="labTitleLabel")
+        self.titleLabel.setWordWrap(True)
+        font = self.titleLabel.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        self.titleLabel.setFont(font)
+        self.textLabel = QLabel(objectName="labTextLabel")
+        self.textLabel.setWordWrap(True)
+        self.textLabel.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.backButton = QPushButton("Back", objectName="labBackButton")
+        self.nextButton = QPushButton("Next", objectName="labNextButton")
+        self.nextButton.setDefault(True)
+        self.backButton.clicked.connect(self.back)
+        self.nextButton.clicked.connect(self.next)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.backButton)
+        buttons.addStretch(1)
+        buttons.addWidget(self.nextButton)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.stepLabel)
+        layout.addWidget(self.titleLabel)
+        layout.addWidget(self.textLabel, 1)
+        layout.addLayout(buttons)
+        self.setMinimumWidth(_WIDTH)
+        self.go_to(0)
+
+    @property
+    def step(self) -> LabStep:
+        return self.steps[self.index]
+
+    def go_to(self, index: int) -> None:
+        """Apply step ``index``'s settings, bring its panel on screen and say what to look at."""
+        if not 0 <= index < len(self.steps):
+            raise IndexError(f"the lab has steps 0 to {len(self.steps) - 1}; got {index}")
+        self.index = index
+        step = self.step
+        for panel_name, settings in step.settings.items():
+            self.host.apply_settings(panel_name, settings)
+        self.host.show_panel(step.panel)
+        last = index == len(self.steps) - 1
+        self.stepLabel.setText(f"Step {index + 1} of {len(self.steps)}")
+        self.titleLabel.setText(step.title)
+        self.textLabel.setText(step.text)
+        self.backButton.setEnabled(index > 0)
+        self.nextButton.setText("Finish" if last else "Next")
+        self.nextButton.setToolTip("Close the guided lab" if last else f"Next: {self.steps[index + 1].title}")
+        self.step_changed.emit(index)
+
+    def next(self) -> None:
+        """The next step, or close after the last."""
+        if self.index == len(self.steps) - 1:
+            self.close()
+        else:
+            self.go_to(self.index + 1)
+
+    def back(self) -> None:
+        if self.index > 0:
+            self.go_to(self.index - 1)
