@@ -42,6 +42,7 @@ from ...core.app_state import AppState, Event
 from ...core.batches import to_float
 from ...core.corruption import CORRUPTION_FUNCTIONS
 from ...core.denoising import DenoisingResult, UserImage, compare_denoising, load_user_image, reconstruct, user_image_from_rgb
+from ...core.denoising_advice import clean_model_explanation, denoising_training_settings
 from ...core.errors import VaeStudioError
 from ...core.latent import encode
 from ...core.models import AE
@@ -50,6 +51,7 @@ from ..conditioning import decode_label
 from ..deferred_refresh import DeferredRefresh
 from ..image_grid import ImageGridView
 from ..latest_task import LatestTask, detached
+from ..notices import NOTICE_STYLE
 
 CORRUPTION_LABELS = {
     "gaussian": "Gaussian noise",
@@ -220,6 +222,9 @@ class DenoisingPanel(QWidget):
     """Corruption, strength and a second model to compare; the clean/corrupted/reconstructed grid with
     PSNRs; and the user's own image."""
 
+    # Training settings of a denoising VAE (core.denoising_advice) for the window to apply and start.
+    train_denoising_requested = Signal(dict)
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
@@ -284,6 +289,20 @@ class DenoisingPanel(QWidget):
         self.modelsLabel = QLabel(objectName="modelsLabel")
         self.modelsLabel.setWordWrap(True)
         self.modelsLabel.setStyleSheet("color: gray;")
+        # Why a model trained on clean images does not denoise, and the one click that trains one which does.
+        self.adviceLabel = QLabel(objectName="denoisingAdvice")
+        self.adviceLabel.setWordWrap(True)
+        self.adviceLabel.setStyleSheet(NOTICE_STYLE)
+        self.trainDenoisingButton = QPushButton("Train a denoising VAE", objectName="trainDenoisingButton")
+        self.trainDenoisingButton.setToolTip(
+            "Train a VAE like this model on inputs with this corruption and strength, clean images as targets"
+        )
+        self.adviceBox = QWidget(objectName="denoisingAdviceBox")
+        advice_layout = QVBoxLayout(self.adviceBox)
+        advice_layout.setContentsMargins(0, 0, 0, 0)
+        advice_layout.addWidget(self.adviceLabel)
+        advice_layout.addWidget(self.trainDenoisingButton, 0, Qt.AlignmentFlag.AlignRight)
+        self.adviceBox.hide()
 
         self.canvas = DrawingCanvas()
         self.canvas.setObjectName("drawingCanvas")
@@ -319,6 +338,7 @@ class DenoisingPanel(QWidget):
         batch_layout.addWidget(self.gridView, 1)
         batch_layout.addWidget(self.psnrLabel)
         batch_layout.addWidget(self.modelsLabel)
+        batch_layout.addWidget(self.adviceBox)
 
         # The drawing gets its own tab: beside the batch, both would be too small in a side dock.
         own = QWidget()
@@ -348,6 +368,7 @@ class DenoisingPanel(QWidget):
         self.compareCombo.currentIndexChanged.connect(self._on_compare)
         self.rowsSpin.valueChanged.connect(self._show_results)
         self.newImagesButton.clicked.connect(self.new_images)
+        self.trainDenoisingButton.clicked.connect(self.request_denoising_training)
         self.canvas.changed.connect(self._on_drawn)
         self.clearButton.clicked.connect(self.clear_user_image)
         self.loadButton.clicked.connect(self.load_user_image_dialog)
@@ -397,6 +418,7 @@ class DenoisingPanel(QWidget):
             self.gridView.set_placeholder(problem or NO_MODEL)
             self.psnrLabel.setText("")
             self.modelsLabel.setText("")
+            self.adviceBox.hide()
             return
         models = [self._copy(m) for m in trained]
         n = len(dataset.test_images)
@@ -488,6 +510,23 @@ class DenoisingPanel(QWidget):
             "image. The mean is over a random sample of the test split; the grid shows its first images."
         )
         self.modelsLabel.setText(models_legend(request.models))
+        advice = clean_model_explanation(
+            request.models[0].train_config.corruption, first.mean_psnr_before, first.mean_psnr_after
+        )
+        self.adviceLabel.setText(advice or "")
+        self.adviceBox.setVisible(advice is not None)
+
+    def request_denoising_training(self) -> None:
+        """Ask the window to train a denoising VAE like the current model, on this corruption and strength."""
+        current = self.state.current
+        if current is None:
+            return
+        try:
+            settings = denoising_training_settings(current.config, current.train_config, self.kind, self.level)
+        except VaeStudioError as exc:  # a strength of 0: nothing to learn to remove
+            QMessageBox.warning(self, "Cannot train a denoising VAE", str(exc))
+            return
+        self.train_denoising_requested.emit(settings)
 
     # -- state ---------------------------------------------------------------------------
     def _on_settings(self) -> None:
