@@ -28,7 +28,7 @@ def test_a_healthy_map_has_no_notice() -> None:
 def test_a_collapsed_vae_says_the_decoder_ignores_z_and_why_the_map_is_zoomed() -> None:
     notices = map_notices(encoding([0.001] * 8))
     assert notices[0] == "0 of 8 dimensions active: the decoder ignores z"
-    assert len(notices) == 2 and "prior's circles are outside it" in notices[1]
+    assert len(notices) == 2 and "inside the prior's 1σ circle" in notices[1]
     extent = code_extent(encoding([0.001] * 8).mu)
     assert 0.002 < extent < 0.005  # about 2.6 standard deviations
     assert f"±{extent:.2g}" in notices[1] and f"{1 / extent:,.0f}×" in notices[1]

@@ -45,17 +45,14 @@ def code_extent(mu: np.ndarray, quantile: float = EXTENT_QUANTILE) -> float:
 
 def scale_notice(mu: np.ndarray, variational: bool) -> str | None:
     """A sentence when the codes all lie well inside the prior's 1σ circle (a VAE's only: an AE has
-    no prior, and its codes' scale is arbitrary): the map zooms in on them, so its axes carry a tiny
-    scale and the prior's circles are off screen."""
+    no prior, and its codes' scale is arbitrary). A map fitted to the codes alone would show them as
+    any other cloud, on axes scaled "x0.001"; the sentence gives the scale against the prior."""
     extent = code_extent(mu)
     if not variational or extent >= PRIOR_SIGMA / 2:
         return None
     shrink = PRIOR_SIGMA / max(extent, 1e-12)
     factor = f"{shrink:,.0f}" if shrink >= 10 else f"{shrink:.1f}"
-    return (
-        f"The codes lie within ±{extent:.2g} of the origin, {factor}× inside the prior's σ = 1: "
-        "the map is zoomed in on them, and the prior's circles are outside it"
-    )
+    return f"All codes lie within ±{extent:.2g} of the origin, {factor}× inside the prior's 1σ circle (σ = 1)"
 
 
 def map_notices(encoding: Encoding, usage: DimensionUsage | None = None) -> list[str]:

@@ -56,6 +56,7 @@ from ..batch_task import BatchTask
 from ..deferred_refresh import DeferredRefresh
 from ..image_grid import ImageGridView
 from ..latest_task import detached
+from ..notices import NOTICE_STYLE
 
 SCORE_ITEMS = (("recon", "Reconstruction error"), ("elbo", "Negative ELBO"))
 DEFAULT_FALSE_POSITIVE_RATE = 0.05  # the threshold starts where it flags 5% of normal images (as the CLI reports)
@@ -70,9 +71,6 @@ MAX_GALLERY = 32
 NORMAL_COLOR = (0, 114, 178)
 OUTLIER_COLOR = (213, 94, 0)
 FILL_ALPHA = 90
-WARNING_STYLE = (
-    "background: #fff3cd; color: #664d03; border: 1px solid #e0c36a; border-radius: 3px; padding: 4px;"
-)
 ERROR_COLORMAP = "inferno"  # perceptually uniform and dark at zero, so an error-free pixel reads as black
 
 
@@ -178,7 +176,7 @@ class AnomalyPanel(QWidget):
         self.statusLabel.hide()
         self.warningLabel = QLabel(objectName="warningLabel")
         self.warningLabel.setWordWrap(True)
-        self.warningLabel.setStyleSheet(WARNING_STYLE)
+        self.warningLabel.setStyleSheet(NOTICE_STYLE)
         self.warningLabel.hide()
         self.summaryLabel = QLabel(objectName="summaryLabel")
         self.summaryLabel.setWordWrap(True)

@@ -32,10 +32,12 @@ from PySide6.QtWidgets import (
 from ...core.app_state import AppState, Event
 from ...core.data import ImageDataset
 from ...core.latent import Encoding, ViewPlane, encode, manifold, posterior_samples, tile
+from ...core.map_notices import map_notices
 from ...core.models import AE
 from ..colours import UNLABELLED, class_colours
 from ..conditioning import decode_label
 from ..images import to_qpixmap, to_uint8_hwc
+from ..notices import MapNotice
 from ..tasks import TaskContext, TaskRunner
 
 POINT_SIZE = 4
@@ -275,6 +277,7 @@ class LatentMapPanel(QWidget):
     def _build_plot(self) -> None:
         self._viewbox = _ScrubViewBox()
         self.latentMap = pg.PlotWidget(viewBox=self._viewbox)
+        self.mapNotice = MapNotice(self.latentMap)  # posterior collapse, tiny scales (core.map_notices)
         self.latentMap.setObjectName("latentMap")
         self.latentMap.setAspectLocked(True)
         self.latentMap.showGrid(x=True, y=True, alpha=0.15)
@@ -466,6 +469,7 @@ class LatentMapPanel(QWidget):
         state = self.state
         encoding = state.encoding
         self._refresh_message()
+        self.mapNotice.set_notices([] if encoding is None else map_notices(encoding))
         if encoding is None:
             self._clear_points()
             self._encode_timer.start()
@@ -676,7 +680,10 @@ class LatentMapPanel(QWidget):
         self._draw_overlay()
         if self._autorange_pending:
             self._autorange_pending = False
-            self._viewbox.autoRange(items=[self.scatter])
+            # The prior's circles, when drawn, are in the fit: codes on a tiny scale (a collapsed VAE)
+            # then show as a speck inside the prior, not as a cloud on axes scaled "x0.001".
+            prior_drawn = self._prior.getData()[0] is not None and len(self._prior.getData()[0]) > 0
+            self._viewbox.autoRange(items=[self.scatter, self._prior] if prior_drawn else [self.scatter])
             self._user_zoomed = False
         # pyqtgraph applies the new range while it paints, and that change asks for a second paint of
         # the map (about 10 ms each during training); applying it now makes one paint per refresh.
