@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
         self.denoising_panel = DenoisingPanel(self.state, self)
         self.anomaly_panel = AnomalyPanel(self.state, self)
         self.evaluate_panel = EvaluatePanel(self.state, self)
+        self.denoising_panel.train_denoising_requested.connect(self.train_denoising)
         self.setCentralWidget(self.latent_map_panel)
 
         self.training_dock = self._make_dock("trainingDock", "Training", self.training_panel)
@@ -580,6 +581,16 @@ class MainWindow(QMainWindow):
         self._guide.show()
         self._guide.raise_()
         self._guide.activateWindow()
+
+    def train_denoising(self, settings: dict[str, object]) -> None:
+        """The denoising panel's one click: the training panel takes a denoising VAE's settings and trains it."""
+        if self.state.training:
+            self._show_message("A model is training: stop it, or let it finish, before training a denoising VAE")
+            return
+        host = WindowHost(self)
+        host.apply_settings("training", settings)
+        host.show_panel("training")
+        self.training_panel.start()
 
     def show_guided_lab(self) -> None:
         """Help > Guided lab: the seeds' story step by step, each step showing its panel with its settings."""
