@@ -156,3 +156,15 @@ def test_unknown_settings_fail_loudly(qtbot, panels_window: PanelsWindow) -> Non
         apply_panel_settings(panels_window.anomaly, "training", {"epochs": 2})
     with pytest.raises(LookupError, match="no previewPanel"):
         WindowHost(panels_window).apply_settings("preview", {})
+
+
+def test_the_lab_opens_in_its_parents_bottom_right_corner(qtbot) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    parent.setGeometry(100, 100, 1000, 700)
+    parent.show()
+    lab = GuidedLabWindow(FakeHost(), parent, steps=STEPS)
+    lab.show()
+    frame = parent.frameGeometry()
+    assert frame.center().x() < lab.x() and lab.x() + lab.width() <= frame.right()
+    assert frame.center().y() < lab.y() and lab.y() + lab.height() <= frame.bottom()

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -42,6 +43,7 @@ SETTING_WIDGETS: dict[str, dict[str, str]] = {
     "anomaly": {"outliers": "outlierKindCombo", "outlier_dataset": "outlierDatasetCombo", "score": "scoreCombo"},
 }
 _WIDTH = 380
+_MARGIN = 24  # pixels between the lab window and its parent window's corner
 
 
 class LabHost(Protocol):
@@ -112,6 +114,7 @@ class GuidedLabWindow(QDialog):
         self.host = host
         self.steps = tuple(steps)
         self.index = -1
+        self._placed = False
 
         self.stepLabel = QLabel(objectName="labStepLabel")
         self.stepLabel.setStyleSheet("color: gray;")
@@ -141,6 +144,16 @@ class GuidedLabWindow(QDialog):
         layout.addLayout(buttons)
         self.setMinimumWidth(_WIDTH)
         self.go_to(0)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        """The first time: in the parent window's bottom-right corner (the models list), not over the map
+        in the middle, where a dialog opens by default."""
+        super().showEvent(event)
+        parent = self.parentWidget()
+        if not self._placed and parent is not None:
+            self._placed = True
+            corner = parent.frameGeometry().bottomRight()
+            self.move(corner.x() - self.width() - _MARGIN, corner.y() - self.height() - _MARGIN)
 
     @property
     def step(self) -> LabStep:
