@@ -86,15 +86,15 @@ LAB_STEPS: tuple[LabStep, ...] = (
     ),
     LabStep(
         "AE versus VAE: continuity and completeness",
-        "Press Train to fit a plain autoencoder and a VAE alike. The AE's codes leave gaps and its samples "
-        "from the prior decode to noise; the VAE's prior samples are digits (completeness), and small steps "
-        "change its pictures little (continuity).",
+        "Press Train and compare to fit a plain autoencoder and a VAE alike. The AE's samples from the prior "
+        "decode to noise, the VAE's to digits (completeness), and a small step in its latent space changes "
+        "the picture little (continuity).",
         "comparison",
     ),
     LabStep(
         "Interpolation: a straight path in latent space",
-        "Choose two classes and follow the straight path between their mean codes: with the VAE every frame "
-        "is a plausible digit, morphing smoothly from one to the other.",
+        "Set both ends to Class mean (say 1 and 7) and press Play: along the straight path between the two "
+        "mean codes every frame is a plausible digit, morphing smoothly from one to the other.",
         "interpolation",
     ),
     LabStep(
@@ -112,9 +112,9 @@ LAB_STEPS: tuple[LabStep, ...] = (
     ),
     LabStep(
         "Denoising: learning to remove noise",
-        "Train a VAE on noisy inputs (Gaussian noise, level 0.5) with clean targets, then corrupt test "
-        "images here: it returns clean digits and the PSNR gain is positive, where the first model only "
-        "blurs the noise.",
+        "Press Train: the training panel is set for a VAE that learns from noisy inputs (Gaussian noise at 0.5) "
+        "with clean targets. Then pick the first model under Compare with: the denoising VAE returns clean "
+        "digits and gains several dB more PSNR than the model that only saw clean images.",
         "denoising",
         # The panel shows a denoising model on the corruption and level it was trained with.
         {"training": {**_TRAINING, "latent_dim": 8, "corruption": "gaussian", "noise_level": 0.5}},
