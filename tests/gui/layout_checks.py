@@ -103,12 +103,13 @@ def clipped_axis_titles(root: QWidget) -> list[str]:
 def horizontal_scroll_bars(root: QWidget) -> list[str]:
     """Scroll areas, lists and text views under ``root`` that show a horizontal scroll bar (their content
     is wider than the room they have)."""
-    return [
-        f"{describe(area)} scrolls sideways: content {area.horizontalScrollBar().maximum() + area.viewport().width()} px "
-        f"in {area.viewport().width()}"
-        for area in _visible(root, QAbstractScrollArea)
-        if area.horizontalScrollBar().isVisible()
-    ]
+    problems = []
+    for area in _visible(root, QAbstractScrollArea):
+        if area.horizontalScrollBar().isVisible():
+            room = area.viewport().width()
+            content = area.horizontalScrollBar().maximum() + room
+            problems.append(f"{describe(area)} scrolls sideways: content {content} px in {room}")
+    return problems
 
 
 def layout_problems(root: QWidget, plot_min: tuple[int, int] | None = None) -> list[str]:

@@ -142,7 +142,10 @@ def test_every_setting_of_the_lab_reaches_a_real_widget(qtbot, panels_window: Pa
             panel = panels_window.findChild(QWidget, f"{panel_name}Panel")
             for key, value in settings.items():
                 widget = panel.findChild(QWidget, SETTING_WIDGETS[panel_name][key])
-                shown = widget.currentData() or widget.currentText() if isinstance(widget, QComboBox) else widget.value()
+                if isinstance(widget, QComboBox):
+                    shown = widget.currentData() or widget.currentText()  # an item without data: its text
+                else:
+                    shown = widget.value()
                 assert shown == value, (step.title, key)
     training = panels_window.training
     # The last training step (denoising) is what the panel holds now.
