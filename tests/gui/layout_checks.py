@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QTabBar, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QLabel, QTabBar, QWidget
 
 # A pixel of rounding between a size hint and the size a layout gave is not a clipped text.
 _TOLERANCE = 1
@@ -118,3 +118,23 @@ def layout_problems(root: QWidget, plot_min: tuple[int, int] | None = None) -> l
     if plot_min is not None:
         problems += small_plots(root, *plot_min)
     return problems
+
+
+def panel_problems(
+    window: QWidget, names: Iterable[str], plot_min: tuple[int, int], plot_names: Iterable[str] = ()
+) -> dict[str, list[str]]:
+    """Bring each panel on screen with ``window.show_panel(name)`` and check it (``<name>Panel``) and the
+    window's tab bars; plots named in ``plot_names`` must be at least ``plot_min``. Returns the panels
+    with problems only, by name."""
+    found = {}
+    for name in names:
+        window.show_panel(name)
+        QApplication.processEvents()
+        panel = window.findChild(QWidget, f"{name}Panel")
+        if panel is None or not panel.isVisible():
+            found[name] = [f"show_panel({name!r}) did not bring {name}Panel on screen"]
+            continue
+        problems = layout_problems(panel) + elided_tabs(window) + small_plots(panel, *plot_min, names=plot_names)
+        if problems:
+            found[name] = problems
+    return found

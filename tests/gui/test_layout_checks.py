@@ -5,7 +5,16 @@ from __future__ import annotations
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QScrollArea, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from layout_checks import (  # tests/gui is on the path: pytest puts a test file's folder there
     clipped_axis_titles,
@@ -13,6 +22,7 @@ from layout_checks import (  # tests/gui is on the path: pytest puts a test file
     elided_tabs,
     horizontal_scroll_bars,
     layout_problems,
+    panel_problems,
     small_plots,
 )
 
@@ -129,3 +139,38 @@ def test_layout_problems_gathers_every_check(qtbot) -> None:
     window = shown(qtbot, window_with(label, plot), 200, 200)
     assert len(layout_problems(window)) == 1  # the label; the plot's size is only checked when asked
     assert len(layout_problems(window, plot_min=(300, 300))) == 2
+
+
+class TwoPanelWindow(QMainWindow):
+    """A window with show_panel over two tabified docks: a roomy panel and a cramped one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setCentralWidget(QLabel("map"))
+        roomy = QWidget(objectName="roomyPanel")
+        QVBoxLayout(roomy).addWidget(QLabel("Fits"))
+        cramped = QWidget(objectName="crampedPanel")
+        plot = pg.PlotWidget()
+        plot.setObjectName("crampedPlot")
+        plot.setMaximumHeight(120)
+        QVBoxLayout(cramped).addWidget(plot)
+        self.docks = {}
+        for name, panel in (("roomy", roomy), ("cramped", cramped)):
+            dock = QDockWidget(name.title(), self, objectName=f"{name}Dock")
+            dock.setWidget(panel)
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            self.docks[name] = dock
+        self.tabifyDockWidget(self.docks["roomy"], self.docks["cramped"])
+
+    def show_panel(self, name: str) -> None:
+        if name in self.docks:  # an unknown name brings nothing on screen
+            self.docks[name].show()
+            self.docks[name].raise_()
+
+
+def test_panel_problems_shows_each_panel_and_reports_by_name(qtbot) -> None:
+    window = shown(qtbot, TwoPanelWindow(), 900, 600)
+    found = panel_problems(window, ["roomy", "cramped", "missing"], (300, 300), plot_names=["crampedPlot"])
+    assert set(found) == {"cramped", "missing"}
+    assert "'crampedPlot'" in found["cramped"][0]
+    assert "did not bring missingPanel on screen" in found["missing"][0]
