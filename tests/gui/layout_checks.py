@@ -32,6 +32,13 @@ def _visible(root: QWidget, cls: type[QWidget]) -> list[QWidget]:
     return [widget for widget in [root, *root.findChildren(cls)] if isinstance(widget, cls) and widget.isVisible()]
 
 
+def _on_top(widget: QWidget) -> bool:
+    """Whether the widget is what its window shows at the widget's centre (not covered by a sibling)."""
+    top = widget.window()
+    found = top.childAt(widget.mapTo(top, widget.rect().center()))
+    return found is not None and (found is widget or widget.isAncestorOf(found))
+
+
 def clipped_labels(root: QWidget) -> list[str]:
     """Visible text labels that do not fit: a single-line label whose size hint is wider than it, a
     word-wrapped one whose height for its width is more than it has."""
@@ -56,6 +63,8 @@ def elided_tabs(root: QWidget) -> list[str]:
     its title needs: Qt then elides the title ("Gener…")."""
     problems = []
     for bar in _visible(root, QTabBar):
+        if not _on_top(bar):
+            continue  # a main window keeps the tab bars of earlier dock layouts, hidden under the current ones
         vertical = bar.shape() in (
             QTabBar.Shape.RoundedWest, QTabBar.Shape.RoundedEast,
             QTabBar.Shape.TriangularWest, QTabBar.Shape.TriangularEast,
@@ -101,10 +110,16 @@ def clipped_axis_titles(root: QWidget) -> list[str]:
 
 
 def horizontal_scroll_bars(root: QWidget) -> list[str]:
-    """Scroll areas, lists and text views under ``root`` that show a horizontal scroll bar (their content
-    is wider than the room they have)."""
+    """Scroll areas, lists and text views that show a horizontal scroll bar (their content is wider than
+    the room they have): under ``root``, or holding it (a dock's scroll area around a panel)."""
+    holders = []
+    parent = root.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QAbstractScrollArea):
+            holders.append(parent)
+        parent = parent.parentWidget()
     problems = []
-    for area in _visible(root, QAbstractScrollArea):
+    for area in holders + _visible(root, QAbstractScrollArea):
         if area.horizontalScrollBar().isVisible():
             room = area.viewport().width()
             content = area.horizontalScrollBar().maximum() + room
@@ -121,12 +136,14 @@ def layout_problems(root: QWidget, plot_min: tuple[int, int] | None = None) -> l
 
 
 def panel_problems(
-    window: QWidget, names: Iterable[str], plot_min: tuple[int, int], plot_names: Iterable[str] = ()
+    window: QWidget, names: Iterable[str], plot_min: tuple[int, int], plot_names: Iterable[str] | None = None
 ) -> dict[str, list[str]]:
-    """Bring each panel on screen with ``window.show_panel(name)`` and check it (``<name>Panel``) and the
-    window's tab bars; plots named in ``plot_names`` must be at least ``plot_min``. Returns the panels
-    with problems only, by name."""
-    found = {}
+    """Bring each panel on screen with ``window.show_panel(name)`` and check it (``<name>Panel``): its
+    labels, tabs, axis titles, scroll bars, and its plots (those named in ``plot_names``, or all) against
+    ``plot_min``. The window's own tab bars (tabified docks) are checked with each panel on screen and
+    reported once, under "window". Returns only what has problems."""
+    found: dict[str, list[str]] = {}
+    window_tabs: list[str] = []
     for name in names:
         window.show_panel(name)
         QApplication.processEvents()
@@ -134,7 +151,10 @@ def panel_problems(
         if panel is None or not panel.isVisible():
             found[name] = [f"show_panel({name!r}) did not bring {name}Panel on screen"]
             continue
-        problems = layout_problems(panel) + elided_tabs(window) + small_plots(panel, *plot_min, names=plot_names)
+        problems = layout_problems(panel) + small_plots(panel, *plot_min, names=plot_names)
         if problems:
             found[name] = problems
+        window_tabs += [problem for problem in elided_tabs(window) if problem not in window_tabs]
+    if window_tabs:
+        found["window"] = window_tabs
     return found

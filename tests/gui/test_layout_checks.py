@@ -127,6 +127,8 @@ def test_a_horizontal_scroll_bar_is_found(qtbot, content_width: int, found: bool
     window = shown(qtbot, window_with(area), 250, 150)
     problems = horizontal_scroll_bars(window)
     assert bool(problems) == found
+    # The panel itself, inside the scroll area (as in a dock), is checked with the area that holds it.
+    assert horizontal_scroll_bars(content) == problems
     if found:
         assert "'panelScroll'" in problems[0]
 
@@ -174,3 +176,7 @@ def test_panel_problems_shows_each_panel_and_reports_by_name(qtbot) -> None:
     assert set(found) == {"cramped", "missing"}
     assert "'crampedPlot'" in found["cramped"][0]
     assert "did not bring missingPanel on screen" in found["missing"][0]
+    # A window too narrow for the two dock tabs: their elided titles are reported once, for the window.
+    window.resize(140, 600)
+    found = panel_problems(window, ["roomy", "cramped"], (10, 10))
+    assert set(found) == {"window"} and len(found["window"]) == len(set(found["window"])) >= 1

@@ -267,7 +267,8 @@ class LossPanel(QWidget):
         axis.setPen(pg.mkPen(KL_COLOR))
         axis.setTextPen(pg.mkPen(KL_COLOR))
         axis.setStyle(maxTickLevel=1)
-        plot.setLabel("right", "KL (nats / image)", color=pg.mkColor(KL_COLOR).name())
+        # Short: the axis is as tall as the plot (about 80 px in a loss dock at 1366x768); per image, as the left.
+        plot.setLabel("right", "KL (nats)", color=pg.mkColor(KL_COLOR).name())
         plot.showAxis("right")
         view.setXLink(plot.vb)
         view.setMouseEnabled(x=False, y=False)  # the x range follows the main view; y is fitted to KL
