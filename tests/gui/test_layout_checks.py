@@ -180,3 +180,18 @@ def test_panel_problems_shows_each_panel_and_reports_by_name(qtbot) -> None:
     window.resize(140, 600)
     found = panel_problems(window, ["roomy", "cramped"], (10, 10))
     assert set(found) == {"window"} and len(found["window"]) == len(set(found["window"])) >= 1
+
+
+def test_a_tab_bar_covered_by_another_widget_is_not_checked(qtbot) -> None:
+    """A main window keeps the tab bars of earlier dock layouts under the current ones: only what shows counts."""
+    window = QWidget()
+    stale = tabs("Preview", "Generation", "Traversal", "Replay", "Denoising")
+    stale.setParent(window)
+    stale.setGeometry(0, 0, 150, 100)
+    cover = QLabel("on top", window)
+    cover.setAutoFillBackground(True)
+    cover.setGeometry(0, 0, 300, 200)
+    shown(qtbot, window, 300, 200)
+    assert elided_tabs(window) == []
+    cover.hide()
+    assert elided_tabs(window) != []
