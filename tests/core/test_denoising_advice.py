@@ -13,7 +13,7 @@ from vae_studio.core.guided_lab import training_configs
 def test_a_clean_model_that_makes_things_worse_is_explained() -> None:
     text = clean_model_explanation("none", psnr_before=12.0, psnr_after=10.7)
     assert text is not None
-    assert "trained on clean images only" in text and "falls by 1.3 dB" in text and "denoising VAE" in text
+    assert "Trained on clean images only" in text and "falls by 1.3 dB" in text and "denoising VAE" in text
 
 
 def test_a_small_gain_is_explained_and_a_clear_one_is_not() -> None:

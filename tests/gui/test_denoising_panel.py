@@ -235,7 +235,7 @@ def test_a_clean_trained_model_is_explained_and_one_click_asks_for_a_denoising_v
     # A one-epoch model trained on clean images does not denoise.
     assert result.mean_psnr_after - result.mean_psnr_before < SMALL_GAIN_DB
     assert panel.adviceBox.isVisible()
-    assert "trained on clean images only" in panel.adviceLabel.text()
+    assert "Trained on clean images only" in panel.adviceLabel.text()
     with qtbot.waitSignal(panel.train_denoising_requested) as blocker:
         qtbot.mouseClick(panel.trainDenoisingButton, Qt.MouseButton.LeftButton)
     (settings,) = blocker.args

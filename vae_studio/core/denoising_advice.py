@@ -29,9 +29,9 @@ def clean_model_explanation(train_corruption: str, psnr_before: float, psnr_afte
         return None
     change = f"falls by {-gain:.1f} dB" if gain < 0 else f"rises by only {gain:.1f} dB"
     return (
-        f"This model was trained on clean images only: it never learnt to remove noise, so it decodes each noisy "
-        f"digit to the nearest picture it knows, often a grey blur, and the PSNR {change}. "
-        "A denoising VAE, trained on noisy inputs with clean targets, learns to undo the noise."
+        f"Trained on clean images only, this model never learnt to remove noise: it turns a noisy digit into the "
+        f"nearest picture it knows, often a grey blur, and the PSNR {change}. A denoising VAE learns from noisy "
+        "inputs with clean targets."
     )
 
 
