@@ -20,9 +20,10 @@ def encoding(stds: list[float], n: int = 2000, variational: bool = True, seed: i
     return Encoding(mu, logvar if variational else None)
 
 
-def test_a_healthy_map_has_no_notice() -> None:
+def test_a_healthy_or_empty_map_has_no_notice() -> None:
     assert map_notices(encoding([1.0, 0.9])) == []
     assert map_notices(encoding([1.0] * 8)) == []
+    assert map_notices(encoding([1.0, 1.0], n=0)) == []
 
 
 def test_a_collapsed_vae_says_the_decoder_ignores_z_and_why_the_map_is_zoomed() -> None:

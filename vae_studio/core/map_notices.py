@@ -56,8 +56,10 @@ def scale_notice(mu: np.ndarray, variational: bool) -> str | None:
 
 
 def map_notices(encoding: Encoding, usage: DimensionUsage | None = None) -> list[str]:
-    """The notices for an encoded data set (empty when the map shows what it seems to); ``usage``
-    when already computed (core.traversal.dimension_usage of the same encoding)."""
+    """The notices for an encoded data set (empty when the map shows what it seems to, or shows no
+    codes); ``usage`` when already computed (core.traversal.dimension_usage of the same encoding)."""
+    if len(encoding.mu) == 0:
+        return []
     usage = dimension_usage(encoding) if usage is None else usage
     notices = [collapse_notice(usage), scale_notice(encoding.mu, encoding.logvar is not None)]
     return [notice for notice in notices if notice is not None]
