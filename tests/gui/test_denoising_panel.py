@@ -13,11 +13,14 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from vae_studio.core.app_state import AppState
+from vae_studio.core.config import TrainConfig
 from vae_studio.core.data import load_dataset
 from vae_studio.core.denoising import compare_denoising, load_user_image, psnr, user_image_from_rgb
+from vae_studio.core.denoising_advice import SMALL_GAIN_DB
 from vae_studio.core.latent import encode
-from vae_studio.core.recipe import new_trained_model
+from vae_studio.core.recipe import new_trained_model, training_data
 from vae_studio.core.trained_model import TrainedModel
+from vae_studio.core.trainer import Trainer
 from vae_studio.gui.panels.denoising import DenoisingPanel
 from vae_studio.gui.panels.denoising.captions import format_db
 
@@ -220,3 +223,38 @@ def test_the_probe_follows_the_image_until_someone_else_probes(
     state.set_probe(elsewhere)  # a click on the map
     state.current_weights_changed()  # a training refresh no longer moves the probe
     np.testing.assert_array_equal(state.probe, elsewhere)
+
+
+def test_a_clean_trained_model_is_explained_and_one_click_asks_for_a_denoising_vae(
+    qtbot, panel: DenoisingPanel, tiny_model: TrainedModel
+) -> None:
+    panel.corruptionCombo.setCurrentIndex(panel.corruptionCombo.findData("gaussian"))
+    panel.levelSlider.setValue(50)
+    wait_for(qtbot, panel, "gaussian", 0.5)
+    result = panel.results[0]
+    assert tiny_model.train_config.corruption == "none"
+    # A one-epoch model trained on clean images does not denoise.
+    assert result.mean_psnr_after - result.mean_psnr_before < SMALL_GAIN_DB
+    assert panel.adviceBox.isVisible()
+    assert "Trained on clean images only" in panel.adviceLabel.text()
+    with qtbot.waitSignal(panel.train_denoising_requested) as blocker:
+        qtbot.mouseClick(panel.trainDenoisingButton, Qt.MouseButton.LeftButton)
+    (settings,) = blocker.args
+    assert settings["corruption"] == "gaussian" and settings["noise_level"] == pytest.approx(0.5)
+    assert (settings["kind"], settings["latent_dim"]) == ("vae", tiny_model.config.latent_dim)
+
+    panel.state.set_current(None)
+    qtbot.waitUntil(lambda: not panel.results)
+    assert not panel.adviceBox.isVisible()
+
+
+def test_a_denoising_model_gets_no_explanation(qtbot, panel: DenoisingPanel) -> None:
+    config = TrainConfig(train_subset=1000, epochs=1, batch_size=100, corruption="gaussian", noise_level=0.5)
+    dataset = training_data(config)
+    trained = new_trained_model(dataset, config, "denoising")
+    Trainer(trained.model, dataset, config, history=trained.history).run()
+    panel.state.add_model(trained)
+    # The panel shows a denoising model on the corruption it was trained with.
+    wait_for(qtbot, panel, "gaussian", 0.5)
+    qtbot.waitUntil(lambda: panel._request is not None and panel._request.models[0] is trained)
+    assert not panel.adviceBox.isVisible()

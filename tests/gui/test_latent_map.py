@@ -496,3 +496,26 @@ def test_legend_entries_hide_and_show_their_class(qtbot, panels, tiny_model) -> 
     qtbot.wait(QApplication.doubleClickInterval() + 20)
     qtbot.mouseClick(panel.latentMap.viewport(), Qt.MouseButton.LeftButton, pos=entry)
     assert panel.scatter.data["visible"].all()
+
+
+def test_a_collapsed_model_is_flagged_on_the_map_with_the_prior_in_view(
+    qtbot, panels: tuple[AppState, LatentMapPanel, PreviewPanel], tiny_mnist: ImageDataset
+) -> None:
+    state, panel, _ = panels
+    show_model(qtbot, panel, untrained(tiny_mnist, latent_dim=8))
+
+    def shown(std: float) -> None:
+        """Codes spread by ``std`` in every dimension, as training might leave them; collapsed dimensions
+        have the prior as posterior (sigma 1), used ones a narrow one."""
+        mu = np.random.default_rng(0).normal(0.0, std, (len(tiny_mnist.test_images), 8)).astype(np.float32)
+        state.set_encoding(Encoding(mu, np.full_like(mu, 0.0 if std < 0.05 else np.log(0.01))))
+        settle(panel)
+
+    shown(0.001)
+    assert panel.mapNotice.isVisible()
+    assert panel.mapNotice.text().splitlines()[0] == "0 of 8 dimensions active: the decoder ignores z"
+    # The prior's 2-sigma circle is in the fitted view, not off screen around a cloud scaled x0.001.
+    (x0, x1), (y0, y1) = panel.latentMap.getViewBox().viewRange()
+    assert x0 <= -2 and x1 >= 2 and y0 <= -2 and y1 >= 2
+    shown(1.0)
+    assert not panel.mapNotice.isVisible()

@@ -11,7 +11,7 @@ from vae_studio.core.config import TrainConfig
 from vae_studio.core.data import load_dataset
 from vae_studio.core.recipe import new_trained_model
 from vae_studio.core.trained_model import TrainedModel
-from vae_studio.gui.panels.loss_curves import LossPanel, ema
+from vae_studio.gui.panels.loss_curves import LossPanel, ema, kl_legend
 
 
 def naive_ema(values: np.ndarray, weight: float) -> np.ndarray:
@@ -68,7 +68,9 @@ def fresh_model() -> TrainedModel:
 
 
 def curve_lengths(panel: LossPanel) -> list[int]:
-    items = [item for item in panel.lossPlot.getPlotItem().listDataItems() if item.isVisible()]
+    # The KL curves are in their own view, on the right-hand axis.
+    data_items = [*panel.lossPlot.getPlotItem().listDataItems(), *panel._kl_view.addedItems]
+    items = [item for item in data_items if item.isVisible()]
     return [0 if item.getData()[0] is None else len(item.getData()[0]) for item in items]  # None: no data
 
 
@@ -87,7 +89,9 @@ def test_a_loaded_model_shows_its_history(panel: LossPanel, state: AppState, tin
     x, y = test_item.getData()
     np.testing.assert_array_equal(x, history.epoch_end_step)
     np.testing.assert_allclose(y, history.epoch_test_loss)
-    assert legend_labels(panel) == ["loss = recon + KL (−ELBO)", "reconstruction", "KL", "test loss (per epoch)"]
+    assert legend_labels(panel) == [
+        "loss = recon + KL (−ELBO)", "reconstruction", "KL, right axis (β = 1)", "test loss (per epoch)",
+    ]  # fmt: skip
     assert f"step {history.steps:,}" in panel.readout.text() and "after epoch 1" in panel.readout.text()
 
     state.set_current(None)
@@ -165,3 +169,45 @@ def test_a_plain_autoencoder_shows_its_reconstruction_loss_only(
     state.add_model(tiny_model)
     redrawn()
     assert len(legend_labels(panel)) == 4
+
+
+def test_kl_has_its_own_axis_and_says_its_beta(panel: LossPanel, state: AppState, fresh_model: TrainedModel) -> None:
+    """KL (a few nats) beside a reconstruction term of a hundred: on its own axis it fills the plot's height."""
+    history = fresh_model.history
+    history.step_recon += list(np.linspace(200.0, 100.0, 200))
+    history.step_kl += list(np.linspace(2.0, 6.0, 200))
+    history.step_loss += [r + k for r, k in zip(history.step_recon, history.step_kl)]
+    state.add_model(fresh_model)
+    panel.resize(600, 300)
+    redrawn()
+    plot = panel.lossPlot.getPlotItem()
+    assert plot.getAxis("right").isVisible()
+    panel.lossPlot.scene().prepareForPaint()
+    kl_low, kl_high = panel._kl_view.viewRange()[1]
+    assert kl_low < 2.5 and 5.5 < kl_high < 10  # fitted to KL alone
+    assert plot.vb.viewRange()[1][1] > 150  # the loss axis keeps the loss's scale
+    np.testing.assert_array_equal(panel._kl_view.viewRange()[0], plot.vb.viewRange()[0])  # same steps
+
+    beta4 = new_trained_model(load_dataset("mnist"), TrainConfig(beta=4.0, warmup_epochs=2), "beta 4")
+    state.add_model(beta4)
+    redrawn()
+    assert kl_legend(4.0, 2.0) in legend_labels(panel) and "β = 4" in kl_legend(4.0, 2.0)
+    assert "warm-up" not in kl_legend(1.0)
+
+    panel.logCheck.setChecked(True)
+    assert plot.getAxis("right").logMode and panel._kl.smooth_item.opts["logMode"][1]
+    panel.logCheck.setChecked(False)
+    assert not panel._kl.smooth_item.opts["logMode"][1]
+
+
+def test_the_legend_never_pushes_the_kl_axis_out_of_sight(qtbot, panel: LossPanel, state: AppState) -> None:
+    # The longest KL entry: a β and a warm-up.
+    state.add_model(new_trained_model(load_dataset("mnist"), TrainConfig(beta=4.0, warmup_epochs=2), "β"))
+    plot = panel.lossPlot.getPlotItem()
+    axis = plot.getAxis("right")
+    for width in (1400, 700, 1400):
+        panel.resize(width, 300)
+        redrawn()
+        # Inside the plot widget once the scene's layout has followed the resize.
+        qtbot.waitUntil(lambda: plot.mapRectToScene(axis.geometry()).right() <= panel.lossPlot.width(), timeout=2000)
+        assert axis.geometry().width() > 0

@@ -107,7 +107,9 @@ def test_a_run_fills_the_curves_the_map_and_the_progress(qtbot, panel: TrainingP
     assert all(widget.isEnabled() for widget in config_controls(panel))
     # The loss panel drew the run: its step curves hold 4 points, the test marker 1.
     QApplication.processEvents()  # it draws the last figures on the next event-loop turn
-    lengths = sorted(len(item.getData()[0]) for item in loss_panel.lossPlot.getPlotItem().listDataItems())
+    # (The KL curves are in their own view, on the right-hand axis.)
+    items = [*loss_panel.lossPlot.getPlotItem().listDataItems(), *loss_panel._kl_view.addedItems]
+    lengths = sorted(len(item.getData()[0]) for item in items)
     assert lengths.count(4) == 6 and 1 in lengths
 
 

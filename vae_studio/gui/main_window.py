@@ -16,6 +16,7 @@ from ..core.app_state import AppState, Event
 from ..core.trained_model import TrainedModel
 from ..core.vocabulary import parse_spec, spec_short
 from .follow_run import RunFollower
+from .guided_lab import GuidedLabWindow, WindowHost
 from .help import GuideDialog, show_about
 from .panels.base import Panel
 from .work.dataset_loader import DatasetLoader
@@ -45,10 +46,12 @@ class MainWindow(FileActions, QMainWindow):
         # Every panel, by name, in the order of the table (gui/workspace.py) that also places them.
         self.panels: dict[str, Panel] = {spec.name: spec.factory(services) for spec in PANELS}
         self.panels["models"].status_message.connect(self._show_message)
+        self.panels["denoising"].train_denoising_requested.connect(self.train_denoising)
         self.workspace = Workspace(self.panels, self)
         self.setCentralWidget(self.workspace)
 
         self._guide: GuideDialog | None = None
+        self._lab: GuidedLabWindow | None = None
         self._shown_once = False
         self._closed = False
         self._build_menus()
@@ -135,6 +138,7 @@ class MainWindow(FileActions, QMainWindow):
         self._add_action(
             help_menu, "VAE Studio &Guide", self.show_guide, QKeySequence.StandardKey.HelpContents, "guideAction"
         )
+        self._add_action(help_menu, "Guided &lab", self.show_guided_lab, None, "guidedLabAction")
         self._add_action(help_menu, "&About VAE Studio", lambda: show_about(self), None, "aboutAction")
 
     def _build_status_bar(self) -> None:
@@ -260,13 +264,6 @@ class MainWindow(FileActions, QMainWindow):
         if answer == QMessageBox.StandardButton.Yes:
             self.loader.load(spec, max_files=None)
 
-    def _ask_to_load_anyway(self, spec: str, message: str) -> None:
-        self._show_dataset_label()  # the data set still in use
-        self.statusBar().clearMessage()
-        answer = QMessageBox.question(self, "A very large folder", f"{message}\n\nLoad all of its files anyway?")
-        if answer == QMessageBox.StandardButton.Yes:
-            self.loader.load(spec, max_files=None)
-
     def _on_progress(self) -> None:
         """Show progress (about ten times a second while a model trains) without repainting or relayouting at once."""
         progress = self.state.progress
@@ -295,6 +292,23 @@ class MainWindow(FileActions, QMainWindow):
         self._guide.show()
         self._guide.raise_()
         self._guide.activateWindow()
+
+    def train_denoising(self, settings: dict[str, object]) -> None:
+        """The denoising panel's one click: the training panel takes a denoising VAE's settings and trains it."""
+        if self.state.training:
+            self._show_message("A model is training: stop it, or let it finish, before training a denoising VAE")
+            return
+        training = self.panels["training"]
+        training.apply_settings(settings)
+        self.show_panel("training")
+        training.start()
+
+    def show_guided_lab(self) -> None:
+        """Help > Guided lab: the seeds' story step by step, each step showing its panel with its settings."""
+        if self._lab is None:
+            self._lab = GuidedLabWindow(WindowHost(self), self)
+        self._lab.show()
+        self._lab.raise_()
 
     # -- closing --------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -14,7 +14,7 @@ Its ``objectName`` is ``<name>Panel`` (``latentMapPanel``, ``trainingPanel``, â€
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import ClassVar
 
 from PySide6.QtCore import QTimer
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QWidget
 
 from ...core.app_state import AppState, Event
 from ...core.errors import VaeStudioError
+from ..widgets.settings_form import set_widget_value
 from ..work.deferred_refresh import DeferredRefresh
 from ..work.tasks import Task
 
@@ -60,6 +61,18 @@ class Panel(QWidget):
             timer.stop()
         for task in self.findChildren(Task):
             task.shutdown()
+
+    def setting_widgets(self) -> dict[str, QWidget]:
+        """The controls that others may set by key (the guided lab, the denoising advice); none by default."""
+        return {}
+
+    def apply_settings(self, settings: Mapping[str, object]) -> None:
+        """Set the controls that ``settings`` name; a key the panel does not have raises KeyError."""
+        widgets = self.setting_widgets()
+        for key, value in settings.items():
+            if key not in widgets:
+                raise KeyError(f"the {self.name} panel has no setting {key!r}")
+            set_widget_value(widgets[key], value)
 
     def export_image(self, path: str | os.PathLike[str]) -> None:
         """Save the panel's picture as a PNG file; raises ExportError when there is none or it cannot be written."""

@@ -56,15 +56,24 @@ def ema(values: np.ndarray, weight: float, state: float = 0.0, count: int = 0) -
     return out, state
 
 
+def kl_legend(beta: float, warmup_epochs: float = 0.0) -> str:
+    """The KL curve's legend entry: where its scale is, and the β that weighed it in training."""
+    weight = f"β = {beta:g}"
+    if warmup_epochs > 0:
+        weight += f", warm-up {warmup_epochs:g} epoch{'s' if warmup_epochs != 1 else ''}"
+    return f"KL, right axis ({weight})"
+
+
 class _Series:
     """One per-step loss term: a growing buffer of raw values and its smoothed copy, drawn by two items."""
 
-    def __init__(self, plot: pg.PlotItem, color: tuple[int, int, int]) -> None:
-        self.raw_item = plot.plot(pen=pg.mkPen((*color, RAW_ALPHA), width=1))
-        self.smooth_item = plot.plot(pen=pg.mkPen(color, width=2))
+    def __init__(self, view: pg.PlotItem | pg.ViewBox, color: tuple[int, int, int]) -> None:
+        self.raw_item = pg.PlotDataItem(pen=pg.mkPen((*color, RAW_ALPHA), width=1))
+        self.smooth_item = pg.PlotDataItem(pen=pg.mkPen(color, width=2))
         for item in (self.raw_item, self.smooth_item):
             item.setClipToView(True)
             item.setDownsampling(auto=True, method="peak")
+            view.addItem(item)
         self.raw = np.empty(0)
         self.smooth = np.empty(0)
         self.count = 0
@@ -114,6 +123,7 @@ class LossPanel(Panel):
 
         self._history: History | None = None
         self._variational = True
+        self._kl_label = ""
         self.smoothingSlider.valueChanged.connect(self._on_smoothing_changed)
         self.logCheck.toggled.connect(self._on_log_toggled)
         self._updates = DeferredRefresh(self, self._refresh)
@@ -123,10 +133,13 @@ class LossPanel(Panel):
 
     def _build_plot(self) -> None:
         """The plot, its axes, the legend above it and the three curves with the test-loss points."""
-        self.lossPlot = light_plot("loss (nats / image)", "training step")
+        # Short: the axis is only as tall as the plot (about 80 px in the loss dock at 1366x768); the
+        # tooltip says the unit in full, as the KL axis's title.
+        self.lossPlot = light_plot("loss (nats)", "training step")
         self.lossPlot.setObjectName("lossPlot")
         self.lossPlot.setToolTip(
-            "Training loss per step (faint: each batch; bold: smoothed) and the test loss after each epoch."
+            "Training loss per step (faint: each batch; bold: smoothed) and the test loss after each epoch, "
+            "in nats per image."
         )
         plot = self.lossPlot.getPlotItem()
         for name in ("left", "bottom"):
@@ -134,15 +147,18 @@ class LossPanel(Panel):
             # Without the finest grid level (lines at 1-4 % opacity): the plot is repainted about ten
             # times a second while a model trains, and those lines were a third of each repaint.
             axis.setStyle(maxTickLevel=1)
-        # The legend is one row above the plot rather than inside it, where it would hide curves
-        # (the log view fills the whole box). It takes the title's cell: this plot has no title.
-        self._legend = pg.LegendItem(colCount=4, labelTextColor=TEXT_PEN, frame=False)
+        # The legend is above the plot rather than inside it, where it would hide curves (the log view
+        # fills the whole box). It takes the title's cell: this plot has no title. Two rows of two: a
+        # single row, with the KL entry's β, is wider than a loss dock at 1366x768 and would push the
+        # plot's layout, and the KL axis, past the widget's right edge.
+        self._legend = pg.LegendItem(colCount=2, labelTextColor=TEXT_PEN, frame=False)
         plot.layout.removeItem(plot.titleLabel)
         plot.titleLabel.hide()
         plot.layout.addItem(self._legend, 0, 1)
         self._total = _Series(plot, TOTAL_COLOR)
         self._recon = _Series(plot, RECON_COLOR)
-        self._kl = _Series(plot, KL_COLOR)
+        self._kl_view = self._add_kl_axis(plot)
+        self._kl = _Series(self._kl_view, KL_COLOR)
         test_pen, test_brush = pg.mkPen("w", width=1), pg.mkBrush(TEST_COLOR)
         self._test_item = plot.plot(pen=None, symbol="o", symbolSize=8, symbolPen=test_pen, symbolBrush=test_brush)
         # The legend draws this symbol with its scatter item's style, which pyqtgraph only sets once there
@@ -196,8 +212,9 @@ class LossPanel(Panel):
         """Another model, new weights of the same one or a longer history (only new steps are drawn)."""
         current = self.state.current
         variational = current is None or current.config.variational
-        if variational != self._variational or not self._legend.items:
-            self._variational = variational
+        kl_label = "KL" if current is None else kl_legend(current.train_config.beta, current.train_config.warmup_epochs)
+        if variational != self._variational or kl_label != self._kl_label or not self._legend.items:
+            self._variational, self._kl_label = variational, kl_label
             self._rebuild_legend()
         self._sync()
 
@@ -221,7 +238,12 @@ class LossPanel(Panel):
         self._reset_series()
 
     def _on_log_toggled(self, checked: bool) -> None:
-        self.lossPlot.getPlotItem().setLogMode(y=checked)
+        plot = self.lossPlot.getPlotItem()
+        plot.setLogMode(y=checked)
+        # The KL curves live in their own view, which the plot's log mode does not reach.
+        plot.getAxis("right").setLogMode(False, checked)
+        for item in (self._kl.raw_item, self._kl.smooth_item):
+            item.setLogMode(False, checked)
 
     # -- drawing -------------------------------------------------------------------
     def _rebuild_legend(self) -> None:
@@ -229,13 +251,39 @@ class LossPanel(Panel):
         self._legend.clear()
         self._total.set_visible(self._variational)
         self._kl.set_visible(self._variational)
+        self.lossPlot.getPlotItem().showAxis("right", self._variational)
         if self._variational:
             self._legend.addItem(self._total.smooth_item, "loss = recon + KL (−ELBO)")
             self._legend.addItem(self._recon.smooth_item, "reconstruction")
-            self._legend.addItem(self._kl.smooth_item, "KL")
+            self._legend.addItem(self._kl.smooth_item, self._kl_label)
         else:
             self._legend.addItem(self._recon.smooth_item, "reconstruction loss")
         self._legend.addItem(self._test_item, "test loss (per epoch)")
+
+    @staticmethod
+    def _add_kl_axis(plot: pg.PlotItem) -> pg.ViewBox:
+        """A view for the KL curves with its own scale on the right-hand axis (pyqtgraph's MultiplePlotAxes
+        example): KL is a few nats beside a reconstruction term of a hundred or more, a flat line near 0 on
+        the loss axis, and the balance between the two is the lesson of β."""
+        view = pg.ViewBox()
+        plot.scene().addItem(view)
+        axis = plot.getAxis("right")
+        axis.linkToView(view)
+        axis.setPen(pg.mkPen(KL_COLOR))
+        axis.setTextPen(pg.mkPen(KL_COLOR))
+        axis.setStyle(maxTickLevel=1)
+        # Short, as the left axis's title; per image, as the left.
+        plot.setLabel("right", "KL (nats)", color=pg.mkColor(KL_COLOR).name())
+        plot.showAxis("right")
+        view.setXLink(plot.vb)
+        view.setMouseEnabled(x=False, y=False)  # the x range follows the main view; y is fitted to KL
+
+        def follow_main_view() -> None:
+            view.setGeometry(plot.vb.sceneBoundingRect())
+            view.linkedViewChanged(plot.vb, view.XAxis)
+
+        plot.vb.sigResized.connect(follow_main_view)
+        return view
 
     def _reset_series(self) -> None:
         """Draw the current model's history from its start (another model, or another smoothing)."""

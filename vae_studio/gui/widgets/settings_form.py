@@ -15,7 +15,16 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
 
 Values = Mapping[str, object]
 ChoiceItems = tuple[tuple[str, str, bool], ...]  # (key, label, enabled)
@@ -122,6 +131,23 @@ def _make_widget(field: Field) -> QWidget:
     widget.setObjectName(field.name)
     widget.setToolTip(field.tooltip)
     return widget
+
+
+def set_widget_value(widget: QWidget, value: object) -> None:
+    """Set a combo box (by item data, else by text), a spin box or a line edit to ``value``."""
+    if isinstance(widget, QComboBox):
+        index = widget.findData(value)
+        if index < 0:
+            index = widget.findText(str(value))
+        if index < 0:
+            raise ValueError(f"{widget.objectName()} has no item {value!r}")
+        widget.setCurrentIndex(index)
+    elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+        widget.setValue(value)
+    elif isinstance(widget, QLineEdit):
+        widget.setText(str(value))
+    else:
+        raise TypeError(f"cannot set a {type(widget).__name__} ({widget.objectName()})")
 
 
 class SettingsForm:

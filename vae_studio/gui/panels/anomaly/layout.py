@@ -27,6 +27,7 @@ from ....core.data import DATASET_CHOICES
 from ...widgets.image_grid import ImageGridView
 from ...widgets.labels import note_label
 from ...widgets.colours import BLUE, VERMILLION
+from ...widgets.notices import NOTICE_STYLE
 from ...widgets.plots import TEXT_PEN, light_plot
 
 SCORE_ITEMS = (("recon", "Reconstruction error"), ("elbo", "Negative ELBO"))
@@ -38,9 +39,6 @@ MAX_GALLERY = 32
 # Okabe & Ito's colour-blind-safe blue and vermillion, as in the loss curves.
 NORMAL_COLOR, OUTLIER_COLOR = BLUE, VERMILLION
 FILL_ALPHA = 90
-WARNING_STYLE = (
-    "background: #fff3cd; color: #664d03; border: 1px solid #e0c36a; border-radius: 3px; padding: 4px;"
-)
 from .outcome import SLIDER_STEPS
 
 
@@ -85,7 +83,7 @@ class AnomalyLayout:
         self.statusLabel.hide()
         self.warningLabel = QLabel(objectName="warningLabel")
         self.warningLabel.setWordWrap(True)
-        self.warningLabel.setStyleSheet(WARNING_STYLE)
+        self.warningLabel.setStyleSheet(NOTICE_STYLE)
         self.warningLabel.hide()
         self.summaryLabel = QLabel(objectName="summaryLabel")
         self.summaryLabel.setWordWrap(True)

@@ -100,6 +100,10 @@ class AnomalyPanel(AnomalyLayout, AnomalyResults, Panel):
         self.statusLabel.setText(text)
         self.statusLabel.setVisible(bool(text))
 
+    def setting_widgets(self) -> dict[str, QWidget]:
+        """The choice of outliers and of score, by the keys of the guided lab's script (core.guided_lab)."""
+        return {"outliers": self.outlierKindCombo, "outlier_dataset": self.datasetCombo, "score": self.scoreCombo}
+
     def stop(self) -> None:
         self.task.stop()
         self._set_status("Stopping…")

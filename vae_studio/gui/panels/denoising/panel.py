@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -35,6 +35,8 @@ from PySide6.QtWidgets import (
 from ....core.app_state import AppState, Event
 from ....core.compatibility import can_run_on
 from ....core.denoising import DenoisingResult, UserImage, compare_denoising
+from ....core.denoising_advice import clean_model_explanation, denoising_training_settings
+from ....core.errors import VaeStudioError
 from ....core.models import AE
 from ....core.subsets import sample_indices
 from ....core.trained_model import TrainedModel
@@ -47,6 +49,7 @@ from .captions import NO_MODEL, format_db, model_labels, models_legend
 from .user_image import UserImageSection
 from ...widgets.drawing_canvas import DrawingCanvas
 from ...widgets.labels import note_label
+from ...widgets.notices import NOTICE_STYLE
 from ..base import Panel
 
 DEFAULT_LEVEL = 0.3
@@ -70,6 +73,8 @@ class DenoisingPanel(UserImageSection, Panel):
     PSNRs; and the user's own image."""
 
     name = "denoising"
+    # Training settings of a denoising VAE (core.denoising_advice) for the window to apply and start.
+    train_denoising_requested = Signal(dict)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(state, parent)
@@ -123,6 +128,7 @@ class DenoisingPanel(UserImageSection, Panel):
         self.compareCombo.currentIndexChanged.connect(self._on_compare)
         self.rowsSpin.valueChanged.connect(self._show_results)
         self.newImagesButton.clicked.connect(self.new_images)
+        self.trainDenoisingButton.clicked.connect(self.request_denoising_training)
         self.canvas.changed.connect(self._on_drawn)
         self.clearButton.clicked.connect(self.clear_user_image)
         self.loadButton.clicked.connect(self.load_user_image_dialog)
@@ -153,6 +159,20 @@ class DenoisingPanel(UserImageSection, Panel):
         self.psnrLabel.setWordWrap(True)
         self.psnrLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.modelsLabel = note_label("modelsLabel", wrap=True)
+        # Why a model trained on clean images does not denoise, and the one click that trains one which does.
+        self.adviceLabel = QLabel(objectName="denoisingAdvice")
+        self.adviceLabel.setWordWrap(True)
+        self.adviceLabel.setStyleSheet(NOTICE_STYLE)
+        self.trainDenoisingButton = QPushButton("Train a denoising VAE", objectName="trainDenoisingButton")
+        self.trainDenoisingButton.setToolTip(
+            "Train a VAE like this model on inputs with this corruption and strength, clean images as targets"
+        )
+        self.adviceBox = QWidget(objectName="denoisingAdviceBox")
+        advice_layout = QVBoxLayout(self.adviceBox)
+        advice_layout.setContentsMargins(0, 0, 0, 0)
+        advice_layout.addWidget(self.adviceLabel)
+        advice_layout.addWidget(self.trainDenoisingButton, 0, Qt.AlignmentFlag.AlignRight)
+        self.adviceBox.hide()
         form = QGridLayout()
         form.addWidget(QLabel("Corruption"), 0, 0)
         form.addWidget(self.corruptionCombo, 0, 1, 1, 2)
@@ -172,6 +192,7 @@ class DenoisingPanel(UserImageSection, Panel):
         batch_layout.addWidget(self.gridView, 1)
         batch_layout.addWidget(self.psnrLabel)
         batch_layout.addWidget(self.modelsLabel)
+        batch_layout.addWidget(self.adviceBox)
 
         return batch
 
@@ -245,6 +266,7 @@ class DenoisingPanel(UserImageSection, Panel):
             self.gridView.set_placeholder(problem or NO_MODEL)
             self.psnrLabel.setText("")
             self.modelsLabel.setText("")
+            self.adviceBox.hide()
             return
         models = [self._copy(m) for m in trained]
         n = len(dataset.test_images)
@@ -322,6 +344,23 @@ class DenoisingPanel(UserImageSection, Panel):
             "image. The mean is over a random sample of the test split; the grid shows its first images."
         )
         self.modelsLabel.setText(models_legend(request.models))
+        advice = clean_model_explanation(
+            request.models[0].train_config.corruption, first.mean_psnr_before, first.mean_psnr_after
+        )
+        self.adviceLabel.setText(advice or "")
+        self.adviceBox.setVisible(advice is not None)
+
+    def request_denoising_training(self) -> None:
+        """Ask the window to train a denoising VAE like the current model, on this corruption and strength."""
+        current = self.state.current
+        if current is None:
+            return
+        try:
+            settings = denoising_training_settings(current.config, current.train_config, self.kind, self.level)
+        except VaeStudioError as exc:  # a strength of 0: nothing to learn to remove
+            QMessageBox.warning(self, "Cannot train a denoising VAE", str(exc))
+            return
+        self.train_denoising_requested.emit(settings)
 
     # -- state ---------------------------------------------------------------------------
     def _on_settings(self) -> None:

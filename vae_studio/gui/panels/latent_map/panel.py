@@ -23,10 +23,12 @@ from ....core.app_state import AppState, Event
 from ....core.compatibility import can_run_on
 from ....core.data import ImageDataset
 from ....core.latent import Encoding, encode
+from ....core.map_notices import map_notices
 from ....core.models import AE
 from ...widgets.colours import UNLABELLED, class_colours
 from ...work.tasks import Task, TaskState
 from ...widgets.latent_scatter import InertScatter, ScrubViewBox, move_scatter
+from ...widgets.notices import MapNotice
 from .layers import MapLayers
 from .view_plane import ViewPlaneControls
 from ..base import ExportError, Panel
@@ -138,6 +140,7 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
         self._viewbox = ScrubViewBox()
         self.latentMap = pg.PlotWidget(viewBox=self._viewbox)
         self.latentMap.setObjectName("latentMap")
+        self.mapNotice = MapNotice(self.latentMap)  # posterior collapse, tiny scales (core.map_notices)
         self.latentMap.setAspectLocked(True)
         self.latentMap.showGrid(x=True, y=True, alpha=0.15)
         for name in ("left", "bottom"):
@@ -277,6 +280,7 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
         state = self.state
         encoding = state.encoding
         self._refresh_message()
+        self.mapNotice.set_notices([] if encoding is None else map_notices(encoding))
         if encoding is None:
             self._clear_points()
             self._encode_timer.start()

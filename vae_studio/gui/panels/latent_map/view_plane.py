@@ -189,7 +189,11 @@ class ViewPlaneControls:
         self._draw_overlay()
         if self._autorange_pending:
             self._autorange_pending = False
-            self._viewbox.autoRange(items=[self.scatter])
+            # The prior's circles, when drawn, are in the fit: codes on a tiny scale (a collapsed VAE)
+            # then show as a speck inside the prior, not as a cloud on axes scaled "x0.001".
+            prior_x, _ = self._prior.getData()
+            drawn_prior = [] if prior_x is None or len(prior_x) == 0 else [self._prior]
+            self._viewbox.autoRange(items=[self.scatter, *drawn_prior])
             self._user_zoomed = False
         # pyqtgraph applies the new range while it paints, and that change asks for a second paint of
         # the map (about 10 ms each during training); applying it now makes one paint per refresh.

@@ -22,6 +22,9 @@ from ...widgets.settings_form import ChoiceItems, Field
 
 SETTINGS_GROUP = "training"
 OPEN_FOLDER = "<open folder>"  # the data set chooser's last entry
+# Others set the panel's settings by ModelConfig / TrainConfig field name (core.guided_lab,
+# core.denoising_advice): the form keys that are not a field's name, and the field each stands for.
+CONFIG_FIELD_OF_KEY = {"subset": "train_subset"}
 
 
 def _items(choices: tuple[Choice, ...]) -> ChoiceItems:

@@ -38,7 +38,7 @@ from ...work.dataset_loader import DatasetLoader
 from ...work.tasks import Task
 from .dataset_chooser import DatasetChooser
 from ..base import Panel
-from .form import FIELDS, SETTINGS_GROUP
+from .form import CONFIG_FIELD_OF_KEY, FIELDS, SETTINGS_GROUP
 from .job import Run, RunOutcome, TrainingJob
 
 
@@ -131,6 +131,10 @@ class TrainingPanel(DatasetChooser, Panel):
     @property
     def training(self) -> bool:
         return self._run is not None
+
+    def setting_widgets(self) -> dict[str, QWidget]:
+        """Every control of the form, by the ModelConfig / TrainConfig field it sets."""
+        return {CONFIG_FIELD_OF_KEY.get(key, key): widget for key, widget in self.form.widgets.items()}
 
     def start(self) -> None:
         """Build a new model from the controls and train it on the worker thread."""
