@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from ..core.errors import VaeStudioError
+from ..core.threads import configure_threads
 from .parser import COMMANDS, build_parser
 
 __all__ = ["COMMANDS", "build_parser", "run_cli"]
@@ -25,8 +26,9 @@ def run_cli(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.std
     if args.command is None:
         parser.print_help(out)
         return 0
-    command = importlib.import_module(f"{__name__}.{args.command}")
     try:
+        configure_threads(args.threads)  # before the command's module imports torch
+        command = importlib.import_module(f"{__name__}.{args.command}")
         return command.run(args, out, err)
     except VaeStudioError as exc:
         err.write(f"error: {exc}\n")

@@ -30,6 +30,11 @@ def _int_list(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
 
+def _add_threads_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="CPU threads for torch (default: the cores other programs leave free)")
+
+
 def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model and write one checkpoint file")
     d = TrainConfig()
@@ -57,6 +62,7 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels", type=int, choices=(1, 3), default=1, help="for folder data sets")
     p.add_argument("--name", default=None, help="the model's name in the app")
     p.add_argument("--out", required=True, type=Path, help=f"checkpoint file to write (*{CHECKPOINT_SUFFIX})")
+    _add_threads_option(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("checkpoint", type=Path)
         p.add_argument("--device", choices=DEVICE_CHOICES, default="cpu")
+        _add_threads_option(p)
         return p
 
     p = checkpoint_parser("evaluate", "test-split reconstruction loss, KL and negative ELBO per image")
@@ -96,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="continuity and completeness of each model's latent space (AE versus VAE)")
     p.add_argument("checkpoints", type=Path, nargs="+")
     p.add_argument("--device", choices=DEVICE_CHOICES, default="cpu")
+    _add_threads_option(p)
     p.add_argument("--points", type=int, default=500, help="test images whose codes continuity is measured around")
     p.add_argument("--samples", type=int, default=200, help="prior samples judged for completeness")
     p.add_argument("--grid", type=int, default=10,

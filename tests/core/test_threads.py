@@ -1,0 +1,104 @@
+"""The thread policy: its decisions as a pure function, and that every entry point sets torch's
+environment before torch is imported (in fresh processes, since this one has torch already)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vae_studio.core.errors import ConfigError
+from vae_studio.core.threads import choose_threads, configure_threads
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("cores", "others", "reserved", "physical", "expected"),
+    [
+        (2, 0.0, 0.0, None, 2),  # a quiet laptop: both cores
+        (2, 0.2, 0.0, None, 2),  # background noise leaves a core free enough
+        (2, 1.0, 0.0, None, 1),  # a browser keeps one core busy
+        (2, 0.5, 0.0, None, 1),  # half a core taken: the team would wait for it at every barrier
+        (2, 3.0, 0.0, None, 1),  # never fewer than one thread
+        (2, 0.0, 1.0, None, 1),  # one core kept for this process's GUI thread
+        (16, 0.0, 0.0, 8, 8),  # hyper-threads: no more than the physical cores (torch's default)
+        (16, 4.0, 0.0, 8, 8),
+        (16, 10.0, 0.0, 8, 6),
+        (1, 0.0, 0.0, None, 1),
+    ],
+)
+def test_choose_threads(cores: int, others: float, reserved: float, physical: int | None, expected: int) -> None:
+    assert choose_threads(cores, others, reserved, physical) == expected
+
+
+def test_choose_threads_needs_a_core() -> None:
+    with pytest.raises(ValueError):
+        choose_threads(0, 0.0)
+
+
+def test_a_requested_count_wins_and_is_applied(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")  # a user's own policy is kept
+    before = torch.get_num_threads()
+    try:
+        choice = configure_threads(1)
+        assert choice.threads == 1 and choice.requested
+        assert os.environ["OMP_NUM_THREADS"] == "1"
+        assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+        assert torch.get_num_threads() == 1  # torch was imported already: applied directly
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_negative_count_is_a_user_error() -> None:
+    with pytest.raises(ConfigError, match="threads"):
+        configure_threads(-1)
+
+
+# Records torch's environment at the moment torch is first imported, then runs the given code.
+_WATCH = r"""
+import json, os, sys
+seen = {}
+def hook(event, args):
+    if event == "import" and args[0] == "torch" and not seen:
+        seen.update({k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")})
+sys.addaudithook(hook)
+try:
+    exec(sys.argv[1])
+finally:
+    print("SEEN " + json.dumps(seen))
+"""
+
+
+def _environment_at_torch_import(code: str, tmp_path: Path) -> dict[str, str | None]:
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")}
+    env["PYTHONPATH"] = str(REPO)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    result = subprocess.run(
+        [sys.executable, "-c", _WATCH, code], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("SEEN ")]
+    assert lines, result.stderr
+    return json.loads(lines[-1][len("SEEN ") :])
+
+
+def test_the_command_line_sets_the_environment_before_torch(tmp_path: Path) -> None:
+    code = "from vae_studio.__main__ import main; main(['sample', 'missing.vae', '--out', 'x.png', '--threads', '1'])"
+    seen = _environment_at_torch_import(code, tmp_path)
+    assert seen == {"OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1"}
+
+
+def test_help_does_not_import_torch(tmp_path: Path) -> None:
+    code = (
+        "import sys\nfrom vae_studio.__main__ import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    assert _environment_at_torch_import(code, tmp_path) == {}
