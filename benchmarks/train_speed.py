@@ -40,6 +40,7 @@ import gzip
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -364,6 +365,82 @@ def measure_speed(dataset, args) -> dict[str, object]:
     return figures
 
 
+# --------------------------------------------------------------------------------------------
+# A busy machine: the command line's training quiet and with one core kept busy by another program
+# (a student's browser), each in a fresh process as ``vae-studio train`` starts, with torch's own
+# thread defaults and with the app's thread policy (vae_studio.core.threads), interleaved.
+
+BUSY_CHILD = r"""
+import os, sys, time
+if sys.argv[1] == "policy":
+    from vae_studio.core.threads import configure_threads
+    choice = configure_threads()
+import torch
+from vae_studio.core.data import load_dataset
+from vae_studio.core.models import build_model
+from vae_studio.core.trainer import RunControl, Trainer
+from benchmarks.train_speed import MODEL_CONFIG, train_config
+steps, skip = int(sys.argv[2]), 10
+control, marks = RunControl(), {}
+def on_step(report):
+    if report.step in (skip, steps):
+        marks[report.step] = time.perf_counter()
+    if report.step >= steps:
+        control.stop()
+dataset = load_dataset("mnist")
+trainer = Trainer(build_model(MODEL_CONFIG, seed=1), dataset, train_config(1, 1), control=control)
+trainer.on_step(on_step)
+trainer.run()
+print("RATE", (steps - skip) * trainer.config.batch_size / (marks[steps] - marks[skip]), torch.get_num_threads())
+"""
+BUSY_TARGET = 0.65  # busy throughput / quiet throughput, target 2 of issue 10
+
+
+def _child_rate(policy: str, steps: int) -> tuple[float, int]:
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    result = subprocess.run(
+        [sys.executable, "-c", BUSY_CHILD, policy, str(steps)], env=env, cwd=REPO, capture_output=True, text=True
+    )
+    lines = [line.split() for line in result.stdout.splitlines() if line.startswith("RATE ")]
+    if not lines:
+        raise SystemExit(f"the training child failed:\n{result.stderr[-2000:]}")
+    return float(lines[0][1]), int(lines[0][2])
+
+
+def measure_busy(args) -> dict[str, float]:
+    """Samples/s quiet and with one core kept busy, per policy; returns busy/quiet per policy."""
+    rates: dict[tuple[str, str], list[float]] = {}
+    for round_index in range(args.busy_repeats):
+        for policy in ("torch-default", "policy"):
+            for condition in ("quiet", "busy"):
+                spinner = None
+                if condition == "busy":  # another program keeps one core busy
+                    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                    time.sleep(0.5)
+                try:
+                    load = OtherLoad().start()
+                    rate, threads = _child_rate(policy, args.busy_steps)
+                    others = load.stop()
+                finally:
+                    if spinner is not None:
+                        spinner.kill()
+                        spinner.wait()
+                rates.setdefault((policy, condition), []).append(rate)
+                print(
+                    f"round {round_index + 1}: {policy:13s} {condition:5s} {threads} threads  {_fmt(rate, others)} "
+                    f"samples/s  (load average {os.getloadavg()[0]:.1f})",
+                    flush=True,
+                )
+    ratios = {}
+    for policy in ("torch-default", "policy"):
+        quiet = statistics.median(rates[(policy, "quiet")])
+        busy = statistics.median(rates[(policy, "busy")])
+        ratios[policy] = busy / quiet
+        print(f"{policy:13s} quiet {quiet:8,.0f}  one busy core {busy:8,.0f}  busy/quiet {busy / quiet:.2f}")
+    return ratios
+
+
 def measure_encode(dataset, model, repeats: int = 3) -> float:
     images = torch.cat([dataset.train_images, dataset.test_images])
     encode(model, images)  # warm-up
@@ -431,6 +508,10 @@ def main(argv: list[str] | None = None) -> int:
         "while they were busy during it (default 0: measure at once)",
     )
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads before anything runs")
+    parser.add_argument("--busy", action="store_true", help="also train quiet and with one core kept busy (issue 10)")
+    parser.add_argument("--busy-only", action="store_true", help="only the busy-machine measurement")
+    parser.add_argument("--busy-repeats", type=int, default=3, help="interleaved rounds of the busy measurement")
+    parser.add_argument("--busy-steps", type=int, default=150, help="training steps per busy-measurement process")
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.repeats < 1:
         parser.error("--epochs and --repeats must be at least 1")
@@ -442,6 +523,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"MNIST: {len(dataset.train_images):,} train / {len(dataset.test_images):,} test images")
 
     summary: list[tuple[str, str, str, bool]] = []
+    if args.busy or args.busy_only:
+        print("\n== one core kept busy by another program ==", flush=True)
+        for policy, ratio in measure_busy(args).items():
+            target = f">= {BUSY_TARGET:.2f}" if policy == "policy" else "(reference)"
+            summary.append((f"busy/quiet, {policy}", f"{ratio:.2f}", target, ratio >= BUSY_TARGET))
+        if args.busy_only:
+            args.skip_speed = args.skip_encode = args.skip_quality = True
     model = None
     if not args.skip_speed:
         print("\n== training speed ==", flush=True)
