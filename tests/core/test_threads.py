@@ -66,10 +66,12 @@ def test_a_negative_count_is_a_user_error() -> None:
 _WATCH = r"""
 import json, os, sys
 seen = {}
-def hook(event, args):
-    if event == "import" and args[0] == "torch" and not seen:
-        seen.update({k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")})
-sys.addaudithook(hook)
+class Watch:  # consulted first for every module not yet imported; finds nothing itself
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" and not seen:
+            seen.update({k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")})
+        return None
+sys.meta_path.insert(0, Watch())
 try:
     exec(sys.argv[1])
 finally:
@@ -77,7 +79,8 @@ finally:
 """
 
 
-def _environment_at_torch_import(code: str, tmp_path: Path) -> dict[str, str | None]:
+def _run_watched(code: str, tmp_path: Path) -> tuple[dict[str, str | None], str]:
+    """Run ``code`` in a fresh Python: torch's environment when torch was first imported, and the output."""
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")}
     env["PYTHONPATH"] = str(REPO)
     env["QT_QPA_PLATFORM"] = "offscreen"
@@ -86,7 +89,11 @@ def _environment_at_torch_import(code: str, tmp_path: Path) -> dict[str, str | N
     )
     lines = [line for line in result.stdout.splitlines() if line.startswith("SEEN ")]
     assert lines, result.stderr
-    return json.loads(lines[-1][len("SEEN ") :])
+    return json.loads(lines[-1][len("SEEN ") :]), result.stdout
+
+
+def _environment_at_torch_import(code: str, tmp_path: Path) -> dict[str, str | None]:
+    return _run_watched(code, tmp_path)[0]
 
 
 def test_the_command_line_sets_the_environment_before_torch(tmp_path: Path) -> None:
@@ -102,3 +109,41 @@ def test_help_does_not_import_torch(tmp_path: Path) -> None:
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
     assert _environment_at_torch_import(code, tmp_path) == {}
+
+
+# The window's start-up, in a fresh process (Qt only there): the loading window is up before torch is
+# imported, torch is imported with the policy's environment, and the main window follows.
+_WINDOW = r"""
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QMessageBox
+from vae_studio.gui import app
+
+start = app.Launch.start
+
+def close_main_window(launch):
+    if launch.window is None:
+        QTimer.singleShot(20, lambda: close_main_window(launch))
+        return
+    print("MAIN WINDOW", type(launch.window).__name__)
+    launch.window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    launch.window.close()
+
+def watched_start(launch):
+    start(launch)
+    print("LOADING SHOWN", launch.loading.isVisible(), "TORCH", "torch" in sys.modules)
+    close_main_window(launch)
+
+app.Launch.start = watched_start
+from vae_studio.__main__ import main
+assert main([]) == 0
+"""
+
+
+def test_the_window_shows_before_torch_and_sets_its_environment(tmp_path: Path) -> None:
+    # Private settings: an empty config home (QSettings' native format on Linux reads it).
+    code = f"import os; os.environ['XDG_CONFIG_HOME'] = {str(tmp_path)!r}\nexec({_WINDOW!r})"
+    seen, out = _run_watched(code, tmp_path)
+    assert "LOADING SHOWN True TORCH False" in out
+    assert "MAIN WINDOW MainWindow" in out
+    assert seen["OMP_WAIT_POLICY"] == "PASSIVE" and int(seen["OMP_NUM_THREADS"]) >= 1

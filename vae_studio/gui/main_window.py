@@ -57,8 +57,8 @@ from .panels.preview import PreviewPanel
 from .panels.replay import ReplayPanel
 from .panels.training import TrainingPanel
 from .panels.traversal import TraversalPanel
+from .startup import APP_NAME
 
-APP_NAME = "VAE Studio"
 DEFAULT_DATASET = "mnist"
 # Bumped when docks are added or renamed, so an old saved layout is not applied to the new set.
 LAYOUT_VERSION = 2
