@@ -35,6 +35,7 @@ from ...core.latent import Encoding, ViewPlane, encode, manifold, posterior_samp
 from ...core.models import AE
 from ..colours import UNLABELLED, class_colours
 from ..conditioning import decode_label
+from ..fast_scatter import ViewFollowingScatter, ViewMotion, hide_grid_while_moving
 from ..images import to_qpixmap, to_uint8_hwc
 from ..tasks import TaskContext, TaskRunner
 
@@ -99,7 +100,7 @@ def _move_scatter(item: pg.ScatterPlotItem, x: np.ndarray, y: np.ndarray) -> Non
     item.invalidate()
 
 
-class _InertScatter(pg.ScatterPlotItem):
+class _InertScatter(ViewFollowingScatter):
     """A scatter item that leaves clicks to the ViewBox.
 
     pyqtgraph offers a click to every item near the cursor, and a ScatterPlotItem takes it when a
@@ -292,6 +293,10 @@ class LatentMapPanel(QWidget):
 
         # One item for all points: per-point brushes from a per-class lookup, drawn from a symbol atlas.
         self.scatter = _InertScatter(pxMode=True, pen=None, size=POINT_SIZE)
+        # While the view pans or zooms: a subset of the points and no grid (gui/fast_scatter.py).
+        motion = ViewMotion(self._viewbox)
+        self.scatter.follow_view(motion)
+        hide_grid_while_moving(self.latentMap.getPlotItem(), motion)
         self.latentMap.addItem(self.scatter)
         self.legend = pg.LegendItem(offset=(-10, 10), brush=pg.mkBrush(0, 0, 0, 150), labelTextColor="w")
         self.legend.setParentItem(self._viewbox)
