@@ -58,6 +58,7 @@ from .panels.replay import ReplayPanel
 from .panels.training import TrainingPanel
 from .panels.traversal import TraversalPanel
 from .startup import APP_NAME
+from .threads_menu import add_threads_menu
 
 DEFAULT_DATASET = "mnist"
 # Bumped when docks are added or renamed, so an old saved layout is not applied to the new set.
@@ -234,6 +235,8 @@ class MainWindow(QMainWindow):
             help_menu, "VAE Studio &Guide", self.show_guide, QKeySequence.StandardKey.HelpContents, "guideAction"
         )
         self._add_action(help_menu, "&About VAE Studio", lambda: show_about(self), None, "aboutAction")
+        help_menu.addSeparator()
+        add_threads_menu(help_menu)  # a performance setting (gui/threads_menu.py)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
