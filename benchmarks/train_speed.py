@@ -30,7 +30,11 @@ parallel regions; when another process holds a core, a 2-thread loop on a 2-core
 timeslices at every barrier and slows down 10-50x (measured: ~4 ms -> 60-200 ms per step with one
 core busy elsewhere; 1 thread or OMP_WAIT_POLICY=PASSIVE: ~7-9 ms). Figures taken while others are
 busy say little about either loop: use ``--wait-quiet SECONDS`` on a shared machine, or compare
-``--threads 1`` runs. Compare figures from one run only.
+``--threads 1`` runs. Compare figures from one run only. The app's thread policy
+(vae_studio.core.threads: passive waiting, as many threads as free cores) is applied here as in the
+CLI; ``--busy`` (or ``--busy-only``) measures it: training in fresh processes, quiet and with one
+core kept busy by another program, with torch's defaults and with the policy, interleaved, and
+prints the busy/quiet ratio of each (issue 10's target: >= 0.65 with the policy).
 """
 
 from __future__ import annotations
@@ -46,13 +50,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-from torch import nn, optim
-from torch.nn import functional as F
-
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+# As the command line does (vae_studio.core.threads): torch's threads wait passively, set before torch
+# is imported; their number follows --threads or the load, in main().
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch  # noqa: E402
+from torch import nn, optim  # noqa: E402
+from torch.nn import functional as F  # noqa: E402
 
 from vae_studio.core.config import ModelConfig, TrainConfig  # noqa: E402
 from vae_studio.core.data import load_dataset  # noqa: E402
@@ -60,6 +68,7 @@ from vae_studio.core.data.bundled import bundled_folder  # noqa: E402
 from vae_studio.core.latent import encode  # noqa: E402
 from vae_studio.core.metrics import evaluate_loss  # noqa: E402
 from vae_studio.core.models import build_model  # noqa: E402
+from vae_studio.core.threads import busy_cpu_seconds, configure_threads  # noqa: E402
 from vae_studio.core.trainer import RunControl, Trainer  # noqa: E402
 
 TARGET_RATIO = 2.5
@@ -255,26 +264,17 @@ class OtherLoad:
     (Linux); stop() returns None where that cannot be read."""
 
     def start(self) -> OtherLoad:
-        self._busy = _busy_seconds()
+        self._busy = busy_cpu_seconds()
         self._own = time.process_time()
         self._wall = time.perf_counter()
         return self
 
     def stop(self) -> float | None:
-        busy = _busy_seconds()
+        busy = busy_cpu_seconds()
         if busy is None or self._busy is None:
             return None
         wall = max(time.perf_counter() - self._wall, 1e-9)
         return max(0.0, (busy - self._busy - (time.process_time() - self._own)) / wall)
-
-
-def _busy_seconds() -> float | None:
-    try:
-        with open("/proc/stat") as f:
-            ticks = [int(v) for v in f.readline().split()[1:]]
-        return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
-    except (OSError, ValueError, IndexError, AttributeError):
-        return None
 
 
 QUIET_LOAD = 0.25  # cores used by other processes below which the machine counts as quiet
@@ -507,7 +507,9 @@ def main(argv: list[str] | None = None) -> int:
         help="per measurement, wait up to this long for other processes to go quiet, and measure again "
         "while they were busy during it (default 0: measure at once)",
     )
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads before anything runs")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch's threads (default: the thread policy's choice, as the CLI)"
+    )
     parser.add_argument("--busy", action="store_true", help="also train quiet and with one core kept busy (issue 10)")
     parser.add_argument("--busy-only", action="store_true", help="only the busy-machine measurement")
     parser.add_argument("--busy-repeats", type=int, default=3, help="interleaved rounds of the busy measurement")
@@ -515,8 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.repeats < 1:
         parser.error("--epochs and --repeats must be at least 1")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    print(f"threads: {configure_threads(args.threads).describe()}")
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}")
     dataset = load_dataset("mnist")

@@ -89,7 +89,7 @@ def physical_cores() -> int | None:
     return len(cores) or None
 
 
-def _busy_seconds() -> float | None:
+def busy_cpu_seconds() -> float | None:
     """CPU seconds all programs have used since boot (all but idle and iowait), from /proc/stat."""
     try:
         with open("/proc/stat") as f:
@@ -102,10 +102,10 @@ def _busy_seconds() -> float | None:
 def others_busy_cores(sample_s: float = LOAD_SAMPLE_S) -> float | None:
     """Cores other programs keep busy: measured over ``sample_s`` from /proc/stat (Linux), else the
     one-minute load average (macOS, other Unixes); None where neither can be read (Windows)."""
-    start_busy, start_own, start = _busy_seconds(), time.process_time(), time.perf_counter()
+    start_busy, start_own, start = busy_cpu_seconds(), time.process_time(), time.perf_counter()
     if start_busy is not None:
         time.sleep(sample_s)
-        end_busy = _busy_seconds()
+        end_busy = busy_cpu_seconds()
         if end_busy is not None:
             wall = time.perf_counter() - start
             return max(0.0, (end_busy - start_busy - (time.process_time() - start_own)) / wall)
