@@ -27,12 +27,11 @@ Measured on the bundled MNIST (resources/mnist, 60,000 train / 10,000 test image
 Busy machines. Each timed epoch also prints how many CPU cores other processes kept busy meanwhile
 (from /proc/stat, so it sees other containers too). Torch's OpenMP threads spin-wait between
 parallel regions; when another process holds a core, a 2-thread loop on a 2-core machine loses its
-timeslices at every barrier and slows down 10-50x (measured: ~4 ms -> 60-200 ms per step with one
-core busy elsewhere; 1 thread or OMP_WAIT_POLICY=PASSIVE: ~7-9 ms). Figures taken while others are
+timeslices at every barrier and slows down 4-10x (docs/PERFORMANCE.md). Figures taken while others are
 busy say little about either loop: use ``--wait-quiet SECONDS`` on a shared machine, or compare
 ``--threads 1`` runs. Compare figures from one run only. The app's thread policy
-(vae_studio.core.threads: passive waiting, as many threads as free cores) is applied here as in the
-CLI; ``--busy`` (or ``--busy-only``) measures it: training in fresh processes, quiet and with one
+(vae_studio.core.threads: as many threads as free cores, at start and while training) is applied
+here as in the CLI; ``--busy`` (or ``--busy-only``) measures it: training in fresh processes, quiet and with one
 core kept busy by another program, with torch's defaults and with the policy, interleaved, and
 prints the busy/quiet ratio of each (issue 10's target: >= 0.65 with the policy).
 """
@@ -54,10 +53,6 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-# As the command line does (vae_studio.core.threads): torch's threads wait passively, set before torch
-# is imported; their number follows --threads or the load, in main().
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 import torch  # noqa: E402
 from torch import nn, optim  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
@@ -68,7 +63,7 @@ from vae_studio.core.data.bundled import bundled_folder  # noqa: E402
 from vae_studio.core.latent import encode  # noqa: E402
 from vae_studio.core.metrics import evaluate_loss  # noqa: E402
 from vae_studio.core.models import build_model  # noqa: E402
-from vae_studio.core.threads import busy_cpu_seconds, configure_threads  # noqa: E402
+from vae_studio.core.threads import ThreadGovernor, busy_cpu_seconds, configure_threads  # noqa: E402
 from vae_studio.core.trainer import RunControl, Trainer  # noqa: E402
 
 TARGET_RATIO = 2.5
@@ -246,6 +241,7 @@ class Ours:
 
         trainer = Trainer(self.model, self.dataset, train_config(epochs, self.seed))
         trainer.on_step(on_step)
+        trainer.on_step(ThreadGovernor().on_step)  # as vae-studio train does
         trainer.on_epoch(lambda report: start())
         start()
         result = trainer.run()
@@ -376,6 +372,7 @@ if sys.argv[1] == "policy":
     from vae_studio.core.threads import configure_threads
     choice = configure_threads()
 import torch
+from vae_studio.core.threads import ThreadGovernor
 from vae_studio.core.data import load_dataset
 from vae_studio.core.models import build_model
 from vae_studio.core.trainer import RunControl, Trainer
@@ -390,6 +387,8 @@ def on_step(report):
 dataset = load_dataset("mnist")
 trainer = Trainer(build_model(MODEL_CONFIG, seed=1), dataset, train_config(1, 1), control=control)
 trainer.on_step(on_step)
+if sys.argv[1] == "policy":
+    trainer.on_step(ThreadGovernor().on_step)  # as vae-studio train does
 trainer.run()
 print("RATE", (steps - skip) * trainer.config.batch_size / (marks[steps] - marks[skip]), torch.get_num_threads())
 """

@@ -1,5 +1,6 @@
-"""The thread policy: its decisions as a pure function, and that every entry point sets torch's
-environment before torch is imported (in fresh processes, since this one has torch already)."""
+"""The thread policy: its decisions as a pure function, the governor that follows the load while
+training, and that every entry point sets torch's thread count before torch is imported (in fresh
+processes, since this one has torch already)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from vae_studio.core import threads
 from vae_studio.core.errors import ConfigError
 from vae_studio.core.threads import choose_threads, configure_threads
 
@@ -41,20 +44,66 @@ def test_choose_threads_needs_a_core() -> None:
         choose_threads(0, 0.0)
 
 
-def test_a_requested_count_wins_and_is_applied(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def torch_threads() -> Iterator[None]:
+    """Restores torch's thread count and the policy's state after a test that changes them."""
+    import torch
+
+    before, automatic = torch.get_num_threads(), threads._automatic
+    yield
+    torch.set_num_threads(before)
+    threads._automatic = automatic
+
+
+def test_a_requested_count_wins_and_is_applied(monkeypatch: pytest.MonkeyPatch, torch_threads: None) -> None:
     import torch
 
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")  # a user's own policy is kept
-    before = torch.get_num_threads()
-    try:
-        choice = configure_threads(1)
-        assert choice.threads == 1 and choice.requested
-        assert os.environ["OMP_NUM_THREADS"] == "1"
-        assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
-        assert torch.get_num_threads() == 1  # torch was imported already: applied directly
-    finally:
-        torch.set_num_threads(before)
+    choice = configure_threads(1)
+    assert choice.threads == 1 and choice.requested
+    assert os.environ["OMP_NUM_THREADS"] == "1"
+    assert torch.get_num_threads() == 1  # torch was imported already: applied directly
+    assert not threads._automatic  # the governor leaves it alone
+
+
+def _governor_with_clock(monkeypatch: pytest.MonkeyPatch) -> tuple[threads.ThreadGovernor, dict[str, float]]:
+    """A governor on a two-core machine whose load figures the test sets: CPU seconds used by all
+    programs, by this process, and the wall clock."""
+    clock = {"busy": 0.0, "own": 0.0, "wall": 0.0}
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    monkeypatch.setattr(threads, "physical_cores", lambda: None)
+    monkeypatch.setattr(
+        threads.ThreadGovernor, "_now", staticmethod(lambda: (clock["busy"], clock["own"], clock["wall"]))
+    )
+    return threads.ThreadGovernor(), clock
+
+
+def test_the_governor_follows_other_programs(monkeypatch: pytest.MonkeyPatch, torch_threads: None) -> None:
+    import torch
+
+    monkeypatch.setattr(threads, "_automatic", True)
+    torch.set_num_threads(2)
+    governor, clock = _governor_with_clock(monkeypatch)
+    clock.update(busy=4.0, own=2.0, wall=2.0)  # 2 s: both cores busy, half of it another program's
+    governor.on_step()
+    assert torch.get_num_threads() == 1
+    clock.update(busy=6.0, own=3.9, wall=3.0)  # sooner than the interval: no new look
+    governor.on_step()
+    assert torch.get_num_threads() == 1
+    clock.update(busy=6.5, own=4.0, wall=4.0)  # the other program has stopped: 0.25 cores of others
+    governor.on_step()
+    assert torch.get_num_threads() == 2
+
+
+def test_the_governor_leaves_a_chosen_count_alone(monkeypatch: pytest.MonkeyPatch, torch_threads: None) -> None:
+    import torch
+
+    monkeypatch.setattr(threads, "_automatic", False)
+    torch.set_num_threads(1)
+    governor, clock = _governor_with_clock(monkeypatch)
+    clock.update(busy=2.0, own=2.0, wall=4.0)  # a quiet machine
+    governor.on_step()
+    assert torch.get_num_threads() == 1
 
 
 def test_a_negative_count_is_a_user_error() -> None:
@@ -69,7 +118,7 @@ seen = {}
 class Watch:  # consulted first for every module not yet imported; finds nothing itself
     def find_spec(self, name, path=None, target=None):
         if name == "torch" and not seen:
-            seen.update({k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")})
+            seen.update({"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")})
         return None
 sys.meta_path.insert(0, Watch())
 try:
@@ -81,7 +130,7 @@ finally:
 
 def _run_watched(code: str, tmp_path: Path) -> tuple[dict[str, str | None], str]:
     """Run ``code`` in a fresh Python: torch's environment when torch was first imported, and the output."""
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")}
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     env["PYTHONPATH"] = str(REPO)
     env["QT_QPA_PLATFORM"] = "offscreen"
     result = subprocess.run(
@@ -99,7 +148,7 @@ def _environment_at_torch_import(code: str, tmp_path: Path) -> dict[str, str | N
 def test_the_command_line_sets_the_environment_before_torch(tmp_path: Path) -> None:
     code = "from vae_studio.__main__ import main; main(['sample', 'missing.vae', '--out', 'x.png', '--threads', '1'])"
     seen = _environment_at_torch_import(code, tmp_path)
-    assert seen == {"OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1"}
+    assert seen == {"OMP_NUM_THREADS": "1"}
 
 
 def test_help_does_not_import_torch(tmp_path: Path) -> None:
@@ -146,4 +195,4 @@ def test_the_window_shows_before_torch_and_sets_its_environment(tmp_path: Path) 
     seen, out = _run_watched(code, tmp_path)
     assert "LOADING SHOWN True TORCH False" in out
     assert "MAIN WINDOW MainWindow" in out
-    assert seen["OMP_WAIT_POLICY"] == "PASSIVE" and int(seen["OMP_NUM_THREADS"]) >= 1
+    assert int(seen["OMP_NUM_THREADS"]) >= 1

@@ -11,6 +11,7 @@ from ..core.config import TrainConfig
 from ..core.data import parse_class_list
 from ..core.device import resolve_device
 from ..core.recipe import new_trained_model, training_data
+from ..core.threads import ThreadGovernor
 from ..core.trainer import RunControl, Trainer
 from .progress import ProgressPrinter
 
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     trainer = Trainer(trained.model.to(device), dataset, config, history=trained.history, control=control, device=device)
     printer = ProgressPrinter(err, config.epochs)
     trainer.on_step(printer.step)
+    trainer.on_step(ThreadGovernor().on_step)  # fewer threads while another program takes a core
     trainer.on_epoch(printer.epoch)
     # Ctrl-C stops between batches; what was trained so far is still saved.
     previous = signal.signal(signal.SIGINT, lambda *_: control.stop())

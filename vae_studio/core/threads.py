@@ -3,18 +3,21 @@
 Torch runs its CPU kernels on an OpenMP team (GNU libgomp in the Linux wheels). By default its
 threads spin at every barrier until the slowest one arrives. When another program keeps a core
 busy, the thread that lost its core holds up the spinning ones, which burn the time it needs:
-on a two-core laptop with a browser busy, training the classic MNIST VAE slowed 3.5-4.6x
-(issue 10; docs/PERFORMANCE.md has the figures). Two settings fix it:
+on a two-core laptop with a browser busy, training the classic MNIST VAE slowed 3.5-8x
+(issue 10; docs/PERFORMANCE.md has the figures). The fix is a team no larger than the cores
+other programs leave free:
 
-* ``OMP_WAIT_POLICY=PASSIVE``: waiting threads sleep instead of spinning, so a late thread is
-  not starved by its own team. libgomp reads it once, when torch loads it, so it must be in the
-  environment before ``import torch``.
-* as many threads as there are free cores: a team larger than the cores left to it waits at
-  every barrier for a thread that has no core. ``OMP_NUM_THREADS`` before the import, or
-  ``torch.set_num_threads`` before the first parallel kernel (each thread's team takes the
-  count when it first runs one).
+* at start-up, before torch starts its threads: ``OMP_NUM_THREADS`` before the import (or
+  ``torch.set_num_threads`` before the first parallel kernel) from the load measured then;
+* while training, :class:`ThreadGovernor` (a step callback) measures the load again every few
+  seconds and changes the count of the training thread's team when another program arrives or
+  leaves.
 
-:func:`configure_threads` does both at every entry point (the window, the command line,
+``OMP_WAIT_POLICY=PASSIVE`` (waiting threads sleep) was measured too: it avoids the collapse,
+but with two threads it cost 45 % of the quiet speed here, more than one thread does, so the
+wait policy is left as torch has it (a user's own setting is kept, as libgomp reads it).
+
+:func:`configure_threads` runs at every entry point (the window, the command line,
 ``python -m vae_studio``); :func:`choose_threads` is the decision alone, a pure function.
 This module must not import torch.
 """
@@ -115,25 +118,34 @@ def others_busy_cores(sample_s: float = LOAD_SAMPLE_S) -> float | None:
         return None
 
 
+# Whether this process chose its thread count from the load (no --threads, setting or
+# OMP_NUM_THREADS), so that ThreadGovernor may change it; set by configure_threads.
+_automatic = False
+# Re-measuring the load this often while training costs nothing noticeable and follows a program
+# that starts or stops within a few seconds.
+GOVERNOR_INTERVAL_S = 2.0
+
+
 def _requested_in_environment() -> int | None:
     value = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 def configure_threads(requested: int | None = None, reserved: float = 0.0) -> ThreadChoice:
-    """Set torch's wait policy and thread count for this process; call it before ``import torch``.
+    """Set torch's thread count for this process; call it before ``import torch``.
 
     ``requested`` (``--threads``, the window's setting; None or 0: automatic) wins, then an
     ``OMP_NUM_THREADS`` the user set; otherwise the count comes from :func:`choose_threads` with the
-    load measured now. A user's own ``OMP_WAIT_POLICY`` is kept. If torch is already imported
-    (tests, notebooks) the count is still applied with ``torch.set_num_threads``.
+    load measured now. If torch is already imported (tests, notebooks) the count is still applied
+    with ``torch.set_num_threads``.
     """
+    global _automatic
     if requested is not None and requested < 0:
         raise ConfigError(f"the number of threads must be 1 or more (0: automatic), not {requested}")
     cores = usable_cores()
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     chosen = requested or _requested_in_environment()
     asked = chosen is not None
+    _automatic = not asked
     others = None
     if chosen is None:
         others = others_busy_cores()
@@ -143,3 +155,40 @@ def configure_threads(requested: int | None = None, reserved: float = 0.0) -> Th
     if torch is not None:
         torch.set_num_threads(chosen)
     return ThreadChoice(chosen, cores, others, requested=asked)
+
+
+class ThreadGovernor:
+    """A trainer step callback that keeps the training thread's team as large as the free cores.
+
+    Every ``GOVERNOR_INTERVAL_S`` it measures, from /proc/stat, the cores other programs kept busy
+    since its previous look, and calls ``torch.set_num_threads`` (on the training thread, whose
+    team it sets) when :func:`choose_threads` says another count. It does nothing when the user
+    chose the count, or where the load cannot be read.
+    """
+
+    def __init__(self, reserved: float = 0.0) -> None:
+        self.reserved = reserved
+        self.enabled = _automatic
+        self._limit = min(usable_cores(), physical_cores() or usable_cores())
+        self._mark = self._now()
+
+    @staticmethod
+    def _now() -> tuple[float | None, float, float]:
+        return busy_cpu_seconds(), time.process_time(), time.perf_counter()
+
+    def on_step(self, _report: object = None) -> None:
+        if not self.enabled:
+            return
+        busy, own, wall = self._now()
+        last_busy, last_own, last_wall = self._mark
+        if wall - last_wall < GOVERNOR_INTERVAL_S:
+            return
+        self._mark = (busy, own, wall)
+        if busy is None or last_busy is None:
+            self.enabled = False
+            return
+        others = max(0.0, (busy - last_busy - (own - last_own)) / (wall - last_wall))
+        threads = choose_threads(self._limit, others, self.reserved)
+        torch = sys.modules["torch"]
+        if threads != torch.get_num_threads():
+            torch.set_num_threads(threads)

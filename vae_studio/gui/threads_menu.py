@@ -1,17 +1,17 @@
 """The window's "Training Threads" setting: how many CPU threads torch uses (vae_studio.core.threads).
 
-"Automatic" chooses at start-up from the cores other programs leave free; a count applies at once
-to the next run (each run's thread takes torch's count when it first computes) and at every start.
+"Automatic" chooses from the cores other programs leave free, at start-up and while training
+(core/threads.py); a count applies at once to the next run (each run's thread takes torch's count
+when it first computes) and at every start.
 """
 
 from __future__ import annotations
 
-import torch
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
-from ..core.threads import usable_cores
+from ..core.threads import configure_threads, usable_cores
 from .startup import THREADS_KEY, threads_setting
 
 
@@ -27,7 +27,7 @@ def add_threads_menu(menu: QMenu) -> QMenu:
         action.setData(count)
         action.setChecked(count == chosen)
         action.setToolTip(
-            "as many as the cores other programs leave free, chosen when the app starts"
+            "as many as the cores other programs leave free (from the next start)"
             if count == 0
             else f"{count} thread{'s' if count > 1 else ''}, from the next training run"
         )
@@ -40,4 +40,4 @@ def add_threads_menu(menu: QMenu) -> QMenu:
 def _choose(count: int) -> None:
     QSettings().setValue(THREADS_KEY, count)
     if count:
-        torch.set_num_threads(count)
+        configure_threads(count)  # torch is loaded: applied now, and no longer changed with the load

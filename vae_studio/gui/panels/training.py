@@ -50,6 +50,7 @@ from ...core.latent import Encoding, encode
 from ...core.models import AE
 from ...core.recipe import new_trained_model, training_data
 from ...core.text import format_duration
+from ...core.threads import ThreadGovernor
 from ...core.trained_model import TrainedModel
 from ...core.trainer import EpochReport, Status, StepReport, Trainer
 from ..dataset_loader import DatasetLoader, folder_spec
@@ -182,6 +183,7 @@ class TrainingJob:
             self.model, dataset, self.config, control=context.control, device=resolve_device(self.config.device)
         )
         trainer.on_step(self._on_step)
+        trainer.on_step(ThreadGovernor().on_step)  # fewer threads while another program takes a core
         trainer.on_epoch(self._on_epoch)
         self.model.to(trainer.device)
         # The untrained model's map first, so the picture starts moving from where training starts.
