@@ -114,7 +114,7 @@ class HeavyImports(QObject):
 
     def _run(self) -> None:
         try:
-            configure_threads(self._threads or None, reserved=0.0)  # before torch starts its threads
+            configure_threads(self._threads or None)  # before torch starts its threads
             for name in HEAVY_MODULES:
                 importlib.import_module(name)
         except Exception as exc:  # a broken installation must reach the user as a message
