@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test setup benchmark screenshots clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	# torch and torchvision are resolved together so their builds always match.

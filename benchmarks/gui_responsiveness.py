@@ -26,7 +26,7 @@ display is set; Qt then paints with its software rasteriser, as on most lab mach
    test, encoded): the view is translated (scaled) and the viewport repainted synchronously,
    ``--frames`` times each; with every point and the grid drawn while the view moves (pyqtgraph's
    atlas path alone) and as the app draws a moving view (a subset of the points and no grid,
-   gui/fast_scatter.py). Target: >= 60 frames per second (issue 10).
+   gui/widgets/fast_scatter.py). Target: >= 60 frames per second (issue 10).
 4. Launch to window shown: a fresh Python process runs the app's start-up (``gui.app.Launch``):
    the time from starting the process to the first expose event of its first window (the loading
    window, shown before torch is imported; the benchmark checks that torch was not yet imported),
@@ -67,9 +67,9 @@ from vae_studio.cli import run_cli  # noqa: E402
 from vae_studio.core.app_state import Event  # noqa: E402
 from vae_studio.core.config import TrainConfig  # noqa: E402
 from vae_studio.core.recipe import new_trained_model  # noqa: E402
-from vae_studio.gui import fast_scatter  # noqa: E402
+from vae_studio.gui.widgets import fast_scatter  # noqa: E402
 from vae_studio.gui.app import configure_pyqtgraph, set_application_names  # noqa: E402
-from vae_studio.gui.gc_pauses import freeze_long_lived_objects  # noqa: E402
+from vae_studio.gui.work.gc_pauses import freeze_long_lived_objects  # noqa: E402
 from vae_studio.gui.main_window import MainWindow  # noqa: E402
 
 TARGET_PREVIEW_MS = 10.0
@@ -104,7 +104,7 @@ class ExposeWatch(QObject):
         return False
 
 def finish():
-    launch.window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    launch.window.confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
     launch.window.close()
     app.quit()
 
@@ -142,7 +142,7 @@ def new_window(app: QApplication) -> MainWindow:
 
 
 def close_window(app: QApplication, window: MainWindow) -> None:
-    window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    window.confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
     window.close()
     window.deleteLater()
     app.processEvents()
@@ -165,7 +165,7 @@ def click_latency(app: QApplication, clicks: int) -> None:
     state.add_model(trained)
     wait_until(app, lambda: state.encoding is not None, "the test split's encoding")
     app.processEvents()
-    panel, view = window.latent_map_panel, window.preview_panel.decodedView
+    panel, view = window.panels["latentMap"], window.panels["preview"].decodedView
     plot = panel.latentMap
     set_at: list[float] = []
     original_set_image = view.set_image
@@ -235,14 +235,14 @@ def window_training_run(app: QApplication, overlays: bool, subset: int) -> tuple
     started from the training panel, with a probe and a selected image in the preview so every
     snapshot redraws them too: (seconds from the click to the end, lateness of each 10 ms tick)."""
     window = new_window(app)
-    state, training = window.state, window.training_panel
+    state, training = window.state, window.panels["training"]
     training.modelKindCombo.setCurrentIndex(training.modelKindCombo.findData("vae"))
     training.archCombo.setCurrentIndex(training.archCombo.findData("mlp"))
     training.latentDimSpin.setValue(2)
     training.epochsSpin.setValue(1)
     training.subsetSpin.setValue(subset)
     training.refreshStepsSpin.setValue(50)
-    panel = window.latent_map_panel
+    panel = window.panels["latentMap"]
     for check in (panel.manifoldCheck, panel.ellipsesCheck, panel.samplesCheck):
         check.setChecked(overlays)
 
@@ -325,7 +325,7 @@ def pan_fps(app: QApplication, frames: int) -> None:
     state.set_dataset(everything)
     state.add_model(trained)
     wait_until(app, lambda: state.encoding is not None, "the 70,000-point encoding")
-    panel = window.latent_map_panel
+    panel = window.panels["latentMap"]
     wait_until(app, lambda: len(panel.scatter.data) == 70_000, "the points")
     plot, vb = panel.latentMap, panel.latentMap.getViewBox()
     app.processEvents()

@@ -513,6 +513,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--busy-only", action="store_true", help="only the busy-machine measurement")
     parser.add_argument("--busy-repeats", type=int, default=3, help="interleaved rounds of the busy measurement")
     parser.add_argument("--busy-steps", type=int, default=150, help="training steps per busy-measurement process")
+    parser.add_argument(
+        "--scale", action="store_true", help="also samples/s per device and for 1 vs 2 gloo processes (train_scale.py)"
+    )
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.repeats < 1:
         parser.error("--epochs and --repeats must be at least 1")
@@ -570,6 +573,10 @@ def main(argv: list[str] | None = None) -> int:
         loss = textbook_quality(args.quality_epochs, args.seed)
         summary.append(("textbook test loss", f"{loss:.3f}", "(reference)", True))
 
+    if args.scale:
+        from train_scale import main as scale_main  # benchmarks/ is on sys.path when this file runs
+
+        scale_main([])
     print("\n== summary ==")
     for name, value, target, ok in summary:
         verdict = "" if target == "(reference)" else ("PASS" if ok else "FAIL")

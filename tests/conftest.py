@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from vae_studio.core import realism
 from vae_studio.core.data import ImageDataset, load_dataset
 
 
@@ -25,3 +26,14 @@ def tiny_mnist(mnist: ImageDataset) -> ImageDataset:
         test_images=mnist.test_images[:300].clone(),
         test_labels=mnist.test_labels[:300].clone(),
     )
+
+
+@pytest.fixture
+def quick_realism_classifier(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The realism classifier that judges completeness, trained in seconds on a few images, into a
+    private cache (so no test reads or writes the user's)."""
+    monkeypatch.setenv("VAE_STUDIO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(realism, "_memory", {})
+    monkeypatch.setattr(realism, "MAX_TRAIN_IMAGES", 500)
+    monkeypatch.setattr(realism, "EPOCHS", 1)
+    monkeypatch.setattr(realism, "MIN_STEPS", 10)

@@ -4,8 +4,11 @@
 
 Trains a VAE with a 2-D latent space on 10,000 MNIST images through the training panel, clicks
 a test image's dot on the map so the preview shows it, and saves docs/screenshot-main.png; then
-turns on the decoded-manifold overlay and saves docs/screenshot-manifold.png. Settings go to a
-temporary folder, so the window has its default layout and the user's settings are untouched.
+turns on the decoded-manifold overlay and saves docs/screenshot-manifold.png. Then, at a laptop's
+1366x768, the home view (docs/screenshot-home-1366.png) and each lesson page brought up with
+``MainWindow.show_panel`` (docs/screenshot-<panel>-1366.png; the anomaly page after a run).
+Settings go to a temporary folder, so the window has its default layout and the user's settings
+are untouched.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WINDOW_SIZE = (1600, 1000)
+LAPTOP_SIZE = (1366, 768)
+# The lesson pages photographed at laptop size, in the order of their tabs.
+LESSONS = ("interpolation", "comparison", "generation", "traversal", "replay", "denoising", "anomaly", "evaluate")
 # Generous: on a busy shared CPU a few epochs can take minutes (progress is printed meanwhile).
 TRAINING_TIMEOUT_S = 1800
 
@@ -36,6 +42,23 @@ def _use_large_offscreen_screen(folder: Path) -> None:
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
 
 
+def _run_events(seconds: float) -> None:
+    """Run the window's events for ``seconds``, sleeping between turns.
+
+    Not ``QTest.qWait``: PySide6 keeps the GIL for the whole wait, so the training task's Python
+    thread would barely run (a worker counted 0.5 % of its iterations during a qWait).
+    """
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.monotonic() + seconds
+    while True:
+        QApplication.processEvents()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(left, 0.01))
+
+
 class _Session:
     """The window being photographed, and waiting on it while its event loop runs."""
 
@@ -44,8 +67,6 @@ class _Session:
         self.state = window.state
 
     def wait(self, condition: Callable[[], bool], seconds: float, what: str) -> None:
-        from PySide6.QtTest import QTest
-
         deadline = time.monotonic() + seconds
         next_report = time.monotonic() + 10
         while not condition():
@@ -56,16 +77,14 @@ class _Session:
                 fraction, text = self.state.progress
                 print(f"  {what}: {fraction:.0%} ({text})", flush=True)
                 next_report = now + 10
-            QTest.qWait(50)
+            _run_events(0.05)
 
     def settle(self, ms: int = 1000) -> None:
-        from PySide6.QtTest import QTest
-
-        QTest.qWait(ms)  # lets timers, repaints and debounced redraws run
+        _run_events(ms / 1000)  # lets timers, repaints and debounced redraws run
 
     def train(self, epochs: int, subset: int) -> None:
         """Train through the training panel's own controls, as a user would."""
-        panel = self.window.training_panel
+        panel = self.window.panels["training"]
         self.wait(lambda: self.state.dataset is not None, 120, "the MNIST data set")
         panel.modelKindCombo.setCurrentIndex(panel.modelKindCombo.findData("vae"))
         panel.latentDimSpin.setValue(2)
@@ -79,7 +98,7 @@ class _Session:
 
     def fit_map(self) -> None:
         """Fit the map's view to all its points, as the map's "A" (auto-range) button does."""
-        self.window.latent_map_panel.latentMap.getPlotItem().autoBtnClicked()
+        self.window.panels["latentMap"].latentMap.getPlotItem().autoBtnClicked()
         self.settle()
 
     def click_a_point(self) -> None:
@@ -92,7 +111,7 @@ class _Session:
         from PySide6.QtCore import QPointF, Qt
         from PySide6.QtTest import QTest
 
-        latent_map = self.window.latent_map_panel
+        latent_map = self.window.panels["latentMap"]
         plot = latent_map.latentMap
         view_box = plot.getPlotItem().getViewBox()
         points = latent_map.plane_points()
@@ -111,11 +130,29 @@ class _Session:
         self.settle()
 
     def show_manifold(self) -> None:
-        latent_map = self.window.latent_map_panel
+        latent_map = self.window.panels["latentMap"]
         latent_map.manifoldCheck.setChecked(True)
         image = latent_map.manifoldImage
         self.wait(lambda: image.isVisible() and image.image is not None, 120, "the decoded manifold")
         self.settle()
+
+    def laptop_pages(self, out: Path) -> list[Path]:
+        """The home view and every lesson page at 1366x768, each brought up as the View menu does."""
+        self.window.resize(*LAPTOP_SIZE)
+        self.window.show_panel("latentMap")
+        self.settle()
+        self.fit_map()
+        written = [self.save(out / "screenshot-home-1366.png")]
+        for name in LESSONS:
+            self.window.show_panel(name)
+            self.settle(2000)
+            if name == "anomaly":
+                panel = self.window.panels["anomaly"]
+                panel.run()
+                self.wait(lambda: not panel.task.busy, 600, "the anomaly scores")
+                self.settle()
+            written.append(self.save(out / f"screenshot-{name}-1366.png"))
+        return written
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -159,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         written = [session.save(args.out / "screenshot-main.png")]
         session.show_manifold()
         written.append(session.save(args.out / "screenshot-manifold.png"))
+        written += session.laptop_pages(args.out)
     finally:
         # The run's model is kept in the scratch folder, so closing has nothing unsaved to ask about
         # and stops every thread.
@@ -168,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         window.state.models_changed()
         window.close()
         app.processEvents()
-    print("wrote " + " and ".join(map(str, written)))
+    print("wrote " + ", ".join(map(str, written)))
     return 0
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from vae_studio.core import anomaly
 from vae_studio.core.anomaly import (
     anomaly_data,
     anomaly_scores,
@@ -170,6 +171,23 @@ def test_fashion_images_are_anomalies_for_a_digit_model(vae: AE, mnist: ImageDat
     assert np.all(np.diff(examples.scores) <= 0) and examples.scores[0] == result.outlier_scores.max()
     assert examples.images.shape == examples.reconstructions.shape == (5, 1, 28, 28)
     np.testing.assert_allclose(examples.error_maps, ((examples.images - examples.reconstructions) ** 2)[:, 0])
+
+
+def test_a_stopped_run_keeps_a_sample_of_both_groups(vae: AE, mnist: ImageDataset, monkeypatch) -> None:
+    monkeypatch.setattr(anomaly, "ROUND_IMAGES", 100)  # 4 rounds of 50 normal and 50 outlier images
+    normal, outliers = mnist.test_images[:200], mnist.test_images[200:400]
+    done: list[int] = []
+    result = detect_anomalies(
+        vae, normal, outliers, progress=lambda d, _t: done.append(d), should_stop=lambda: max(done, default=0) >= 250
+    )
+    # Stopped in round 2: the two whole rounds before it are kept, the first images of each group.
+    assert (len(result.normal_scores), len(result.outlier_scores)) == (100, 100) and not result.complete
+    assert result.sample_note == "Stopped early: 100 of 200 normal and 100 of 200 outlier images were scored."
+    full = detect_anomalies(vae, normal, outliers)
+    assert full.complete and full.sample_note == "" and (full.normal_total, full.outlier_total) == (200, 200)
+    np.testing.assert_array_equal(result.normal_scores, full.normal_scores[:100])
+    with pytest.raises(Stopped):  # not even one round: nothing to keep
+        detect_anomalies(vae, normal, outliers, should_stop=lambda: True)
 
 
 def test_anomaly_data_by_class_list(mnist: ImageDataset) -> None:

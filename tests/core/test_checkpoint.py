@@ -188,7 +188,7 @@ def assert_load_fails(path: Path, *fragments: str) -> CheckpointError:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    assert_load_fails(tmp_path / "nope.vae", "no such file")
+    assert_load_fails(tmp_path / "nope.vae", "does not exist")
 
 
 def test_directory(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""Continuity, completeness, the realism classifier, the AE/VAE pair and ``vae-studio compare``
-(core/comparison.py, core/realism.py)."""
+"""Continuity, completeness, the realism classifier, the AE/VAE experiment and ``vae-studio compare``
+(core/comparison.py, core/realism.py, core/ae_vs_vae.py)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,12 @@ from torch.nn import functional as F
 from vae_studio.core import realism
 from vae_studio.core.batch_progress import Stopped
 from vae_studio.core.batches import to_float
-from vae_studio.cli import run_cli
-from vae_studio.core.comparison import compare_model, completeness, continuity, train_pair
+from vae_studio.cli import build_parser, run_cli
+from vae_studio.cli.compare import pair_settings
+from vae_studio.core.ae_vs_vae import PairSettings, PairStopped, run_experiment, train_pair
+from vae_studio.core.comparison import compare_model, reference_data
+from vae_studio.core.completeness import completeness
+from vae_studio.core.continuity import continuity
 from vae_studio.core.config import ModelConfig, TrainConfig
 from vae_studio.core.data import ImageDataset
 from vae_studio.core.errors import ConfigError, DataError
@@ -301,3 +305,105 @@ def test_cli_compare_json(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     err = io.StringIO()
     assert run_cli(["compare", paths[0], "--grid", "1"], io.StringIO(), err) == 2
     assert "--grid" in err.getvalue()
+
+
+SMALL = PairSettings(
+    latent_dim=3, epochs=1, train_subset=300, device="cpu", compare_points=40, prior_samples=20, grid_size=3,
+    map_points=100, manifold_tiles=3, samples_shown=4, path_steps=5, path_classes=(3, 7),
+)
+
+
+def test_experiment_trains_scores_and_pictures_the_pair(quick_realism_classifier) -> None:
+    reports: list[tuple[str, float, float]] = []
+    result = run_experiment(SMALL, progress=lambda *report: reports.append(report))
+    ae, vae = result.ae, result.vae
+    assert (ae.trained.config.kind, vae.trained.config.kind) == ("ae", "vae") and ae.new and vae.new
+    assert ae.trained.train_config == vae.trained.train_config == SMALL.train_config()
+    assert ae.trained.config.latent_dim == 3 and ae.trained.history.epochs == 1
+
+    # Stages in order; the run's fraction never goes back outside the classifier's own stage.
+    stages = list(dict.fromkeys(stage for stage, _, _ in reports))
+    assert stages == [
+        "training the AE and the VAE", "training the realism classifier (once per data set)",
+        "scoring the AE", "scoring the VAE",
+    ]  # fmt: skip
+    overall = [fraction for stage, fraction, _ in reports if "classifier" not in stage]
+    assert overall == sorted(overall) and overall[-1] == pytest.approx(1.0)
+    assert all(eta >= 0 for _, _, eta in reports)
+
+    # The scores are compare_model's for the same models and settings: the CLI and the panel agree.
+    again = compare_model(
+        vae.trained, reference_data(SMALL.train_config()), points=40, prior_samples=20, grid_size=3, seed=SMALL.seed
+    )
+    assert again.summary() == vae.comparison.summary() == result.summaries()[1]
+    assert [s["kind"] for s in result.summaries()] == ["ae", "vae"]
+
+    # The pictures: maps on one square that holds the codes and the prior's 2-sigma circle.
+    x0, y0, side = result.square
+    for picture in (ae, vae):
+        assert picture.xy.shape == (100, 2) and picture.plane_labels == ("PC1", "PC2")
+        for xy in (picture.xy, picture.prior_centre[None] - 2.0, picture.prior_centre[None] + 2.0):
+            assert (xy >= [x0, y0]).all() and (xy <= [x0 + side, y0 + side]).all()
+        assert picture.manifold.shape == (1, 3 * 28, 3 * 28)
+        assert picture.samples.shape == (4, 1, 28, 28) and picture.sample_confidence.shape == (4,)
+        complete = picture.comparison.completeness
+        assert np.array_equal(picture.samples, complete.images[:4]) and complete.from_prior[:4].all()
+        assert picture.path.shape == (5, 1, 28, 28) and picture.path_confidence.shape == (5,)
+        assert picture.path_xy.shape == (5, 2) and np.array_equal(picture.sample_confidence, complete.confidence[:4])
+    assert result.path_ends == ("3", "7") and result.labels.shape == (100,)
+    # The path joins the two class means of each model's own codes.
+    labels = result.labels
+    assert np.allclose(vae.path_xy[0], vae.xy[labels == 3].mean(axis=0))
+    assert np.allclose(vae.path_xy[-1], vae.xy[labels == 7].mean(axis=0))
+
+    # The same settings again reuse both models; Stop between batches keeps nothing.
+    reused = run_experiment(SMALL, existing=[vae.trained, ae.trained])
+    assert reused.ae.trained is ae.trained and not reused.ae.new and not reused.vae.new
+    assert reused.summaries() == result.summaries()
+    with pytest.raises(Stopped) as stopped:
+        run_experiment(replace(SMALL, seed=5), should_stop=lambda: True)
+    assert not isinstance(stopped.value, PairStopped)  # stopped while training: nothing to keep
+    # Stopped while scoring: the trained pair comes with the stop, and a new run reuses it.
+    stages: list[str] = []
+    with pytest.raises(PairStopped) as kept:
+        run_experiment(
+            replace(SMALL, seed=6), progress=lambda stage, *_: stages.append(stage),
+            should_stop=lambda: "scoring the AE" in stages,
+        )  # fmt: skip
+    assert (kept.value.ae.config.kind, kept.value.vae.config.kind) == ("ae", "vae")
+    assert kept.value.vae.history.epochs == 1
+    again = run_experiment(replace(SMALL, seed=6), existing=[kept.value.ae, kept.value.vae])
+    assert again.ae.trained is kept.value.ae and again.vae.trained is kept.value.vae
+
+
+def test_cli_compare_train_prints_the_experiments_scores(quick_realism_classifier) -> None:
+    options = ["--latent-dim", "3", "--epochs", "1", "--subset", "300", "--device", "cpu"]
+    sizes = ["--points", "40", "--samples", "20", "--grid", "3"]
+    out, err = io.StringIO(), io.StringIO()
+    assert run_cli(["compare", "--train", "--dataset", "mnist", *options, *sizes, "--json"], out, err) == 0, err.getvalue()
+    results = json.loads(out.getvalue())
+    expected = run_experiment(SMALL).summaries()  # the same models: same settings and seed
+    assert [r["kind"] for r in results] == ["ae", "vae"]
+    for r, e in zip(results, expected):
+        assert r["completeness"] == e["completeness"] and r["continuity"] == e["continuity"]
+        assert 0.0 <= r["completeness"] <= 1.0 and r["continuity"] > 0
+        assert r["settings"]["latent_dim"] == 3 and r["settings"]["train_subset"] == 300
+    assert "training an AE and a VAE alike" in err.getvalue() and "scoring the VAE" in err.getvalue()
+
+    out = io.StringIO()
+    assert run_cli(["compare", "--train", *options, *sizes], out, io.StringIO()) == 0
+    assert out.getvalue().count("continuity") == 2 and "(vae)" in out.getvalue()
+    for argv, message in (
+        (["compare"], "--train"), (["compare", "--epochs", "2", "x.vae"], "only applies with --train"),
+        (["compare", "--train", "x.vae"], "not both"), (["compare", "--train", "--epochs", "0"], "between 1 and"),
+    ):  # fmt: skip
+        err = io.StringIO()
+        assert run_cli(argv, io.StringIO(), err) == 2 and message in err.getvalue(), err.getvalue()
+
+
+def test_cli_compare_train_defaults_are_the_panels() -> None:
+    assert pair_settings(build_parser().parse_args(["compare", "--train"])) == PairSettings()
+    flags = ["compare", "--train", "--latent-dim", "2", "--grid", "5", "--subset", "300", "--seed", "4"]
+    assert pair_settings(build_parser().parse_args(flags)) == replace(
+        PairSettings(), latent_dim=2, grid_size=5, train_subset=300, seed=4
+    )

@@ -101,6 +101,23 @@ def test_iw_progress_and_stop(vae: AE, small: ImageDataset) -> None:
     assert calls[-1] == (50, 50) and [d for d, _ in calls] == sorted(d for d, _ in calls) and len(calls) == 5
     with pytest.raises(Stopped):
         importance_weighted_nll(vae, small.test_images[:50], samples=10, max_rows=100, should_stop=lambda: True)
+    # Kept partial: the images done before the stop (10 per pass here).
+    partial = importance_weighted_nll(vae, images, samples=10, max_rows=100, should_stop=lambda: True, keep_partial=True)
+    assert partial.shape == (10,) and np.all(np.isfinite(partial))
+
+
+def test_evaluation_stopped_during_the_estimate_keeps_it_with_its_sample_size(vae: AE, small: ImageDataset) -> None:
+    done: list[int] = []
+    result = evaluate_model(  # K = 1000: 16 images per pass of at most 16,384 decoder rows
+        vae, small.test_images[:50], iw_samples=1000, progress=lambda d, _t: done.append(d),
+        should_stop=lambda: len(done) >= 2,
+    )  # fmt: skip
+    assert result.images == 50 and result.iw_images == done[-1] == 32 and np.isfinite(result.iw_nll)
+    assert any(f"covers the first {result.iw_images:,} of the 50 images" in note for note in result.notes)
+    full = evaluate_model(vae, small.test_images[:50], iw_samples=10)
+    assert full.iw_images == 50 and not any("Stopped early" in note for note in full.notes)
+    with pytest.raises(Stopped):  # stopped before the estimate began: nothing to keep
+        evaluate_model(vae, small.test_images[:50], iw_samples=10, should_stop=lambda: True)
 
 
 def test_plain_autoencoder_has_no_iw_estimate_or_active_units(small: ImageDataset) -> None:

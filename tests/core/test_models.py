@@ -95,12 +95,25 @@ def test_bad_configs_raise_config_error(options: dict) -> None:
         ModelConfig(**options)
 
 
-def test_good_edge_configs_accepted() -> None:
-    ModelConfig(latent_dim=1)
-    ModelConfig(latent_dim=128)
-    ModelConfig(arch="conv", image_shape=(1, 28, 28))  # 28 = 4 * 7
-    ModelConfig(arch="conv", image_shape=(3, 64, 64), conv_channels=(4, 8, 16, 32))
-    ModelConfig(kind="cvae", num_classes=2)
+@pytest.mark.parametrize(
+    "config",
+    [
+        ModelConfig(latent_dim=1),
+        ModelConfig(latent_dim=128),
+        ModelConfig(arch="conv", image_shape=(1, 28, 28)),  # 28 = 4 * 7
+        ModelConfig(arch="conv", image_shape=(3, 64, 64), conv_channels=(4, 8, 16, 32)),
+        ModelConfig(kind="cvae", num_classes=2),
+    ],
+)
+def test_good_edge_configs_build_models_that_encode_and_decode(config: ModelConfig) -> None:
+    model = build_model(config, seed=0)
+    x = torch.rand(3, *config.image_shape)
+    labels = torch.tensor([0, 1, 1]) if config.conditional else None
+    with torch.no_grad():
+        mu, logvar = model.encode(x, labels)
+        decoded = model.decode(mu, labels)
+    assert mu.shape == (3, config.latent_dim) and logvar is not None and logvar.shape == mu.shape
+    assert decoded.shape == x.shape and 0.0 <= float(decoded.min()) <= float(decoded.max()) <= 1.0
 
 
 def _weights(model: torch.nn.Module) -> dict[str, torch.Tensor]:

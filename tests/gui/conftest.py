@@ -19,7 +19,7 @@ from vae_studio.core.recipe import new_trained_model, training_data  # noqa: E40
 from vae_studio.core.trained_model import TrainedModel  # noqa: E402
 from vae_studio.core.trainer import Trainer  # noqa: E402
 from vae_studio.gui.app import configure_pyqtgraph, set_application_names  # noqa: E402
-from vae_studio.gui.tasks import running_threads  # noqa: E402
+from vae_studio.gui.work.tasks import running_threads  # noqa: E402
 
 # Loading the bundled MNIST off the GUI thread takes about a second; leave room for a busy machine.
 DATA_TIMEOUT_MS = 30_000
@@ -84,6 +84,6 @@ def main_window(qtbot):
     window.show()
     qtbot.waitUntil(lambda: window.state.dataset is not None, timeout=DATA_TIMEOUT_MS)
     yield window
-    window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    window.confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
     window.close()
     window.deleteLater()

@@ -14,8 +14,8 @@ from vae_studio.core.anomaly import anomaly_data, detect_anomalies, precision_re
 from vae_studio.core.app_state import AppState
 from vae_studio.core.data import load_dataset
 from vae_studio.core.trained_model import TrainedModel
-from vae_studio.gui.panels.anomaly import AnomalyPanel, class_list_text
-from vae_studio.gui.tasks import running_threads
+from vae_studio.gui.panels.anomaly import AnomalyPanel
+from vae_studio.gui.work.tasks import running_threads
 
 RUN_TIMEOUT_MS = 60_000
 
@@ -47,11 +47,6 @@ def held_out(qtbot, digits_0_to_8: TrainedModel) -> Iterator[AnomalyPanel]:
     qtbot.waitUntil(lambda: panel.outcome is not None, timeout=RUN_TIMEOUT_MS)
     yield panel
     panel.shutdown()
-
-
-def test_class_list_text() -> None:
-    assert class_list_text([9]) == "9"
-    assert class_list_text([0, 1, 2, 5, 7, 8]) == "0-2,5,7-8"
 
 
 def test_held_out_classes_default_and_the_auc_is_the_cores(held_out: AnomalyPanel, digits_0_to_8) -> None:

@@ -1,4 +1,5 @@
-"""The AE-versus-VAE panel: one click trains the pair, scores both and shows maps, scores and samples."""
+"""The AE-versus-VAE panel: one click trains the pair, scores both and shows why: maps with the prior,
+decoded prior samples, a class-mean path, scores and samples."""
 
 from __future__ import annotations
 
@@ -7,28 +8,24 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from vae_studio.core import realism
+from vae_studio.core.ae_vs_vae import DEFAULT_LATENT_DIM, PairSettings
 from vae_studio.core.app_state import AppState, Event
 from vae_studio.core.data import ImageDataset
 from vae_studio.core.trained_model import TrainedModel
 from vae_studio.gui.panels import comparison
-from vae_studio.gui.panels.comparison import ComparisonPanel, rescored
+from vae_studio.gui.panels.comparison import ComparisonPanel
 
 RUN_TIMEOUT_MS = 120_000
 
 
 @pytest.fixture
-def small_work(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+def small_work(quick_realism_classifier, monkeypatch: pytest.MonkeyPatch) -> None:
     """A realism classifier trained in a second (private cache) and a few hundred decodings per model."""
-    monkeypatch.setenv("VAE_STUDIO_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(realism, "_memory", {})
-    monkeypatch.setattr(realism, "MAX_TRAIN_IMAGES", 500)
-    monkeypatch.setattr(realism, "EPOCHS", 1)
-    monkeypatch.setattr(realism, "MIN_STEPS", 10)
-    for name, value in (
-        ("MAP_POINTS", 200), ("MANIFOLD_TILES", 5), ("COMPARE_POINTS", 60), ("PRIOR_SAMPLES", 30), ("GRID_SIZE", 4),
-    ):  # fmt: skip
-        monkeypatch.setattr(comparison, name, value)
+    small = PairSettings(
+        map_points=200, manifold_tiles=5, compare_points=60, prior_samples=30, grid_size=4, samples_shown=6,
+        path_steps=7,
+    )  # fmt: skip
+    monkeypatch.setattr(comparison, "DEFAULTS", small)
 
 
 @pytest.fixture
@@ -43,8 +40,9 @@ def state(tiny_mnist: ImageDataset, tiny_model: TrainedModel) -> AppState:
 def panel(qtbot, state: AppState, small_work) -> Iterator[ComparisonPanel]:
     panel = ComparisonPanel(state)
     qtbot.addWidget(panel)
-    panel.resize(1300, 420)
+    panel.resize(1300, 700)
     panel.show()
+    panel.latentDimSpin.setValue(2)
     panel.subsetSpin.setValue(300)
     panel.epochsSpin.setValue(1)
     yield panel
@@ -60,8 +58,8 @@ def test_trains_the_pair_and_shows_both_scores(qtbot, panel: ComparisonPanel, st
     progress: list[tuple[float, str] | None] = []
     state.subscribe(Event.PROGRESS, lambda: progress.append(state.progress))
     panel.compareButton.click()
-    assert panel.runner.busy and not panel.compareButton.isEnabled() and panel.stopButton.isEnabled()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.task.busy and not panel.compareButton.isEnabled() and panel.stopButton.isEnabled()
+    qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
     assert panel.statusLabel.text().startswith("Done"), panel.statusLabel.text()
 
     # Both models were trained alike and added to the session; the shown model stays.
@@ -110,10 +108,22 @@ def test_trains_the_pair_and_shows_both_scores(qtbot, panel: ComparisonPanel, st
     ae_complete = result.ae.comparison.completeness
     assert np.array_equal(worst[0], ae_complete.images[ae_complete.worst_first[: comparison.WORST_SHOWN]])
 
+    # The pictures of why: prior circles and the class-mean path on each map, samples and path decoded by both.
+    assert panel.samplesView.images().shape[:2] == (2, 6) and panel.pathView.images().shape[:2] == (2, 7)
+    assert np.array_equal(panel.samplesView.images()[1], result.vae.samples)
+    assert np.array_equal(panel.pathView.images()[0], result.ae.path)
+    assert panel.samplesView.cell_rect(0, 0).width() >= 56  # thumbnails at least 56 px
+    cx, cy = result.vae.prior_centre
+    circle_x, circle_y = panel._vae_circles[1].getData()
+    assert np.allclose(np.hypot(circle_x - cx, circle_y - cy), 2.0)
+    assert np.allclose(np.stack(panel._ae_path.getData(), axis=1), result.ae.path_xy)
+    assert "“0”" in panel.pathTitle.text() and "“1”" in panel.pathTitle.text()
+    assert min(panel.aeMap.width(), panel.aeMap.height(), panel.vaeMap.width(), panel.vaeMap.height()) >= 300
+
     # A fixed threshold re-scores from the stored confidences, without running anything.
     panel.thresholdSpin.setValue(0.9)
-    assert not panel.runner.busy
-    score, prior, grid = rescored(result.vae.comparison.completeness, 0.9)
+    assert not panel.task.busy
+    score, prior, grid = result.vae.comparison.completeness.shares(0.9)
     assert table_text(panel, 1, 1) == f"{score:.0%}" and table_text(panel, 2, 1) == f"{prior:.0%}"
     assert table_text(panel, 3, 1) == f"{grid:.0%}" and "at least 90%." in panel.noteLabel.text()
     real = result.vae.comparison.completeness.confidence >= 0.9
@@ -123,7 +133,7 @@ def test_trains_the_pair_and_shows_both_scores(qtbot, panel: ComparisonPanel, st
 
     # The same settings again: both models are reused, nothing new is trained or added.
     panel.compareButton.click()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
     assert len(state.models) == 3 and "Reused" in panel.statusLabel.text()
     assert panel.result.ae.trained is ae and panel.result.vae.trained is vae
 
@@ -135,8 +145,8 @@ def test_stop_ends_the_run_without_adding_models(qtbot, panel: ComparisonPanel, 
     qtbot.waitUntil(lambda: state.progress is not None and "training" in state.progress[1], timeout=RUN_TIMEOUT_MS)
     panel.stopButton.click()
     assert panel.statusLabel.text() == "Stopping…" and not panel.stopButton.isEnabled()
-    qtbot.waitUntil(lambda: not panel.runner.busy, timeout=RUN_TIMEOUT_MS)
-    assert panel.statusLabel.text() == "Stopped." and panel.result is None
+    qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.statusLabel.text().startswith("Stopped while training") and panel.result is None
     assert len(state.models) == 1 and state.progress is None
     assert panel.compareButton.isEnabled()
 
@@ -146,6 +156,44 @@ def test_not_while_a_model_trains(panel: ComparisonPanel, state: AppState) -> No
     state.set_training(True)
     assert not panel.compareButton.isEnabled()
     panel.start()
-    assert not panel.runner.busy
+    assert not panel.task.busy
     state.set_training(False)
     assert panel.compareButton.isEnabled()
+
+
+def test_close_setting_is_explained_with_a_switch(qtbot, panel: ComparisonPanel, state: AppState) -> None:
+    assert panel.latentDimSpin.value() == 2
+    assert panel.closeLabel.isVisible() and panel.switchButton.isVisible() and "close" in panel.closeLabel.text()
+    panel.latentDimSpin.setValue(5)
+    assert not panel.closeLabel.isVisible() and not panel.switchButton.isVisible()
+    panel.latentDimSpin.setValue(2)
+    panel.switchButton.click()  # one click: the lesson's latent size, trained and compared
+    assert panel.latentDimSpin.value() == DEFAULT_LATENT_DIM and panel.task.busy
+    assert not panel.closeLabel.isVisible()
+    qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.result.ae.trained.config.latent_dim == DEFAULT_LATENT_DIM
+    assert panel.result.ae.plane_labels == ("PC1", "PC2")
+
+
+def test_defaults_are_the_lessons(qtbot, state: AppState) -> None:
+    panel = ComparisonPanel(state)
+    qtbot.addWidget(panel)
+    try:
+        defaults = PairSettings()
+        assert panel.settings() == defaults  # the same experiment as `vae-studio compare --train`
+        assert defaults.latent_dim == DEFAULT_LATENT_DIM > 2 and not panel.switchButton.isVisibleTo(panel)
+    finally:
+        panel.shutdown()
+
+
+def test_stop_while_scoring_keeps_the_trained_pair(qtbot, panel: ComparisonPanel, state: AppState) -> None:
+    panel.compareButton.click()
+    qtbot.waitUntil(lambda: state.progress is not None and "scoring" in state.progress[1], timeout=RUN_TIMEOUT_MS)
+    panel.stopButton.click()
+    qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.statusLabel.text().startswith("Stopped while scoring") and panel.result is None
+    ae, vae = state.models[1:]
+    assert (ae.config.kind, vae.config.kind) == ("ae", "vae") and "(comparison)" in vae.name
+    panel.compareButton.click()  # scores the kept pair without training it again
+    qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
+    assert panel.result.ae.trained is ae and panel.result.vae.trained is vae and len(state.models) == 3

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
-import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -14,9 +11,8 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 
 from vae_studio.core.app_state import AppState, Event
 from vae_studio.core.trained_model import TrainedModel
-from vae_studio.gui.deferred_refresh import DeferredRefresh
+from vae_studio.gui.work.deferred_refresh import DeferredRefresh
 from vae_studio.gui.panels.loss_curves import LossPanel
-from vae_studio.gui.tasks import TASK_NICE, TaskRunner
 
 TIMEOUT_MS = 15_000
 
@@ -28,7 +24,7 @@ class CountingPanel(QWidget):
         super().__init__()
         self.refreshes = 0
         self.updates = DeferredRefresh(self, self._refresh)
-        for event in (Event.CURRENT_MODEL, Event.ENCODING, Event.HISTORY):
+        for event in (Event.CURRENT_MODEL, Event.WEIGHTS, Event.ENCODING, Event.HISTORY):
             state.subscribe(event, self.updates.request)
 
     def _refresh(self) -> None:
@@ -155,21 +151,21 @@ def test_a_dock_tab_behind_another_is_off_screen_although_qt_calls_it_visible(do
     assert panel.refreshes == 3
 
 
-def test_panels_behind_tabs_in_the_main_window_stay_idle_until_their_tab_is_raised(
+def test_pages_behind_others_in_the_main_window_stay_idle_until_shown(
     qtbot, main_window, tiny_model: TrainedModel
 ) -> None:
-    state, generation, traversal = main_window.state, main_window.generation_panel, main_window.traversal_panel
+    state, generation, traversal = main_window.state, main_window.panels["generation"], main_window.panels["traversal"]
     state.add_model(tiny_model)
     qtbot.waitUntil(lambda: state.encoding is not None, timeout=TIMEOUT_MS)  # the map encodes the test split
     for _ in range(3):  # training refreshes
         state.current_weights_changed()
     qtbot.wait(50)
-    # Both sit behind the preview's tab: nothing decoded, no statistics.
+    # Both are pages behind the home view: nothing decoded, no statistics.
     assert generation.sampleView.images() is None and traversal.usage is None
-    main_window.traversal_dock.raise_()
-    assert traversal.usage is not None  # brought up to date as its tab comes up
+    main_window.show_panel("traversal")
+    assert traversal.usage is not None  # brought up to date as its page comes up
     assert generation.sampleView.images() is None
-    main_window.generation_dock.raise_()
+    main_window.show_panel("generation")
     assert generation.sampleView.images() is not None
 
 
@@ -201,13 +197,3 @@ def test_the_loss_panel_draws_a_run_once_per_turn_and_not_for_new_weights(
         for values in (history.step_loss, history.step_recon, history.step_kl):
             del values[steps:]
     np.testing.assert_array_equal(panel._total.raw[: steps + 4][-4:], [100.0] * 4)
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux threads have their own nice value")
-def test_task_threads_run_at_a_lower_priority_than_the_gui_thread(qtbot) -> None:
-    runner = TaskRunner()
-    niceness: list[int] = []
-    runner.start(lambda _context: niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
-    qtbot.waitUntil(lambda: not runner.busy, timeout=TIMEOUT_MS)
-    gui_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    assert niceness == [min(gui_nice + TASK_NICE, 19)]

@@ -18,7 +18,8 @@ from vae_studio.core.denoising import compare_denoising, load_user_image, psnr, 
 from vae_studio.core.latent import encode
 from vae_studio.core.recipe import new_trained_model
 from vae_studio.core.trained_model import TrainedModel
-from vae_studio.gui.panels.denoising import DenoisingPanel, format_db
+from vae_studio.gui.panels.denoising import DenoisingPanel
+from vae_studio.gui.panels.denoising.captions import format_db
 
 RESULT_TIMEOUT_MS = 20_000
 

@@ -16,8 +16,9 @@ from vae_studio.core.data import load_dataset
 from vae_studio.core.evaluation import binarization_description
 from vae_studio.core.recipe import new_trained_model
 from vae_studio.core.trained_model import TrainedModel
-from vae_studio.gui.panels.evaluate import REFERENCE_FIGURES, EvaluatePanel
-from vae_studio.gui.tasks import running_threads
+from vae_studio.gui.panels.evaluate import EvaluatePanel
+from vae_studio.gui.panels.evaluate.rows import REFERENCE_FIGURES
+from vae_studio.gui.work.tasks import running_threads
 
 RUN_TIMEOUT_MS = 60_000
 SUBSET = 200
@@ -117,14 +118,22 @@ def test_a_plain_autoencoder_has_no_likelihood(qtbot) -> None:
     panel.shutdown()
 
 
-def test_stop_leaves_no_results_and_no_thread(qtbot, tiny_model: TrainedModel) -> None:
+def test_stop_keeps_the_partial_estimate_with_its_sample_size(qtbot, tiny_model: TrainedModel) -> None:
     panel = make_panel(qtbot, tiny_model)
-    panel.kSpin.setValue(5000)
+    assert (panel.kSpin.value(), panel.subsetSpin.value()) == (50, 1000)  # the quick default
+    panel.protocolButton.click()  # one click to the published protocol: every test image at K = 5,000
+    assert (panel.kSpin.value(), panel.subsetSpin.text()) == (5000, "all")
+    fractions: list[float] = []
+    panel.task.progressed.connect(lambda fraction, _text: fractions.append(fraction))
     panel.evaluate()
     assert panel.task.busy and panel.stopButton.isEnabled() and not panel.evaluateButton.isEnabled()
+    qtbot.waitUntil(lambda: any(f > 0 for f in fractions), timeout=RUN_TIMEOUT_MS)
     panel.stopButton.click()
     qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
-    assert panel.outcome is None and panel.statusLabel.text().startswith("Stopped")
+    e = panel.outcome.evaluation
+    assert 0 < e.iw_images < e.images and e.iw_samples == 5000
+    assert panel.statusLabel.text().startswith("Stopped") and f"{e.iw_images:,} of {e.images:,}" in panel.statusLabel.text()
+    assert any(figure.startswith("−log p(x), IW (K = 5,000, ") for figure in table(panel))
     assert panel.evaluateButton.isEnabled() and panel.state.progress is None
     panel.shutdown()
     assert not running_threads()
@@ -142,23 +151,12 @@ def test_another_model_clears_the_results_and_new_weights_mark_them(
     assert not evaluated.copyJsonButton.isEnabled()
 
 
-def test_the_issue_5_panels_are_docks_in_the_view_menu(qtbot, main_window) -> None:
-    names = {"denoisingDock", "anomalyDock", "evaluateDock"}
-    docks = {dock.objectName(): dock for dock in main_window.docks if dock.objectName() in names}
-    assert set(docks) == names
-    actions = main_window.view_menu.actions()
-    for dock in docks.values():
-        assert dock.toggleViewAction() in actions
-        # Tabs behind the existing docks: the latent map keeps the middle of the window.
-        assert main_window.tabifiedDockWidgets(dock)
-    assert {main_window.denoising_panel, main_window.anomaly_panel, main_window.evaluate_panel} <= set(
-        main_window.panels
-    )
+def test_closing_the_window_stops_a_running_evaluation(qtbot, main_window) -> None:
     # Closing the window stops a running evaluation (the fixture's close; no thread may be left).
     main_window.state.add_model(new_trained_model(main_window.state.dataset, TrainConfig(), "fresh"))
-    main_window.evaluate_panel.kSpin.setValue(5000)
-    main_window.evaluate_panel.evaluate()
-    assert main_window.evaluate_panel.task.busy
+    main_window.panels["evaluate"].kSpin.setValue(5000)
+    main_window.panels["evaluate"].evaluate()
+    assert main_window.panels["evaluate"].task.busy
 
 
 def test_results_for_a_model_no_longer_shown_are_dropped(qtbot, tiny_model: TrainedModel) -> None:

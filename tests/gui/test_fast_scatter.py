@@ -1,4 +1,4 @@
-"""The big scatter's drawing while its view moves (gui/fast_scatter.py)."""
+"""The big scatter's drawing while its view moves (gui/widgets/fast_scatter.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
-from vae_studio.gui import fast_scatter
-from vae_studio.gui.fast_scatter import MOVING_POINTS, ViewFollowingScatter, ViewMotion, hide_grid_while_moving
+from vae_studio.gui.widgets import fast_scatter
+from vae_studio.gui.widgets.fast_scatter import MOVING_POINTS, ViewFollowingScatter, ViewMotion, hide_grid_while_moving
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from vae_studio.core.data import ImageDataset
 from vae_studio.core.latent import decode, sample_prior
 from vae_studio.core.recipe import new_trained_model
 from vae_studio.core.trained_model import TrainedModel
-from vae_studio.gui.latest_task import LatestTask
 from vae_studio.gui.panels.generation import GenerationPanel
 
 TIMEOUT_MS = 15_000
@@ -86,30 +84,3 @@ def test_export_png(panel: GenerationPanel, state: AppState, tiny_model: Trained
     panel.exportButton.click()
     with Image.open(tmp_path / "samples.png") as image:
         assert image.width == image.height > 4 * 56
-
-
-def test_only_the_newest_background_request_is_shown(qtbot) -> None:
-    """LatestTask (used by every exploration panel): a request made while an older one runs supersedes it."""
-    task = LatestTask()
-    results: list[str] = []
-    task.finished.connect(results.append)
-    release = threading.Event()
-
-    def slow() -> str:
-        release.wait(5)
-        return "old"
-
-    task.request(slow, background=True)
-    task.request(lambda: "newer", background=True)  # queued behind the running one
-    task.request(lambda: "newest", background=True)  # replaces the queued one
-    release.set()
-    qtbot.waitUntil(lambda: results == ["newest"], timeout=TIMEOUT_MS)
-    # A cheap request runs at once; a background result still on its way is then dropped.
-    release.clear()
-    task.request(slow, background=True)
-    task.request(lambda: "now", background=False)
-    assert results == ["newest", "now"]
-    release.set()
-    qtbot.waitUntil(lambda: not task.runner.busy, timeout=TIMEOUT_MS)
-    assert results == ["newest", "now"]
-    task.shutdown()

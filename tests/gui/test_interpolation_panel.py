@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from vae_studio.core.app_state import AppState, Event
@@ -19,12 +18,8 @@ from vae_studio.core.interpolation import class_mean, latent_arithmetic
 from vae_studio.core.latent import decode, encode
 from vae_studio.core.recipe import new_trained_model
 from vae_studio.core.trained_model import TrainedModel
-from vae_studio.gui.panels.comparison import ComparisonPanel
-from vae_studio.gui.panels.generation import GenerationPanel
 from vae_studio.gui.panels.interpolation import InterpolationPanel
 from vae_studio.gui.panels.latent_map import LatentMapPanel
-from vae_studio.gui.panels.replay import ReplayPanel
-from vae_studio.gui.panels.traversal import TraversalPanel
 
 TIMEOUT_MS = 15_000
 
@@ -223,36 +218,19 @@ def test_no_model_and_a_convolutional_model_in_the_background(qtbot, tiny_mnist:
     panel.shutdown()
 
 
-def test_exploration_panels_are_docks_in_the_view_menu(main_window, qtbot, tiny_model) -> None:
+def test_the_interpolation_page_computes_and_draws_its_path_only_while_shown(main_window, qtbot, tiny_model) -> None:
     window = main_window
-    actions = window.view_menu.actions()
-    panels = {
-        window.interpolation_dock: (InterpolationPanel, Qt.DockWidgetArea.BottomDockWidgetArea, window.loss_dock),
-        window.comparison_dock: (ComparisonPanel, Qt.DockWidgetArea.BottomDockWidgetArea, window.loss_dock),
-        window.generation_dock: (GenerationPanel, Qt.DockWidgetArea.RightDockWidgetArea, window.preview_dock),
-        window.traversal_dock: (TraversalPanel, Qt.DockWidgetArea.RightDockWidgetArea, window.preview_dock),
-        window.replay_dock: (ReplayPanel, Qt.DockWidgetArea.RightDockWidgetArea, window.preview_dock),
-    }
-    for dock, (panel_class, area, tabbed_with) in panels.items():
-        panel = dock.findChild(panel_class)
-        assert panel is not None and panel in window.panels
-        assert dock.toggleViewAction() in actions and dock.toggleViewAction().isChecked()
-        assert window.dockWidgetArea(dock) == area and dock in window.tabifiedDockWidgets(tabbed_with)
-    # The original docks stay in front (tabs behind them are moved off screen), and the map keeps its room.
-    assert not window.loss_dock.visibleRegion().isEmpty() and not window.preview_dock.visibleRegion().isEmpty()
-    assert window.interpolation_dock.visibleRegion().isEmpty() and window.generation_dock.visibleRegion().isEmpty()
-    assert window.centralWidget().width() > window.training_dock.width() + window.preview_dock.width()
     # The interpolation is computed, and its path is on the map, only while its tab is raised.
-    interpolation, state = window.interpolation_panel, window.state
+    interpolation, state = window.panels["interpolation"], window.state
     state.add_model(tiny_model)
     qtbot.wait(50)
     assert interpolation.interpolation is None and state.overlay_path is None
-    window.interpolation_dock.raise_()
+    window.show_panel("interpolation")
     qtbot.waitUntil(lambda: interpolation.interpolation is not None, timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: state.overlay_path is not None, timeout=TIMEOUT_MS)
-    window.loss_dock.raise_()
+    window.show_panel("loss")
     qtbot.waitUntil(lambda: state.overlay_path is None, timeout=TIMEOUT_MS)
     # Closing the window ends every panel.
-    window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    window.confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
     window.close()
-    assert all(interpolation._on_probe != listener for listener in state._listeners[Event.PROBE])
+    assert all(state.subscribers(event) == 0 for event in Event)

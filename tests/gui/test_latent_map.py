@@ -20,9 +20,11 @@ from vae_studio.core.data import ImageDataset
 from vae_studio.core.latent import Encoding, ViewPlane, decode, encode, posterior_samples
 from vae_studio.core.recipe import new_trained_model
 from vae_studio.core.trained_model import TrainedModel
-from vae_studio.gui.images import to_uint8_hwc
-from vae_studio.gui.panels import latent_map
-from vae_studio.gui.colours import class_colours
+from vae_studio.gui.widgets.images import to_uint8_hwc
+from vae_studio.gui.panels.latent_map import layers as map_layers
+from vae_studio.gui.panels.latent_map import panel as latent_map
+from vae_studio.gui.panels.latent_map.view_plane import HIT_RADIUS_PX
+from vae_studio.gui.widgets.colours import class_colours
 from vae_studio.gui.panels.latent_map import LatentMapPanel, anchored
 from vae_studio.gui.panels.preview import PreviewPanel
 
@@ -167,7 +169,7 @@ def test_newer_encoding_request_supersedes_a_running_one(qtbot, panels, tiny_mod
     monkeypatch.setattr(latent_map, "encode", slow_encode)
     monkeypatch.setattr(latent_map, "ENCODE_CHUNK", 50)  # six chunks: the first task is stopped between two
     state.add_model(first)
-    qtbot.waitUntil(lambda: panel._encode_runner.busy, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: len(chunks_of_first) > 0, timeout=TIMEOUT_MS)  # the first encoding runs
     state.add_model(tiny_model)
     qtbot.waitUntil(lambda: state.encoding is not None, timeout=TIMEOUT_MS)
     np.testing.assert_allclose(state.encoding.mu, encode(tiny_model.model, tiny_mnist.test_images).mu, atol=1e-6)
@@ -233,11 +235,22 @@ def test_click_on_a_point_selects_it_and_the_preview_shows_it(qtbot, panels, tin
     np.testing.assert_allclose(np.c_[panel._samples.data["x"], panel._samples.data["y"]], state.view.to_plane(z))
     qtbot.wait(QApplication.doubleClickInterval() + 20)
     # A click on empty space keeps the selection.
-    (x0, x1), (y0, y1) = panel.latentMap.getViewBox().viewRange()
-    corner = (x0 + 0.02 * (x1 - x0), y1 - 0.02 * (y1 - y0))
-    if panel._nearest_point(panel.latentMap.mapToScene(widget_pos(panel, corner))) is None:
-        click(qtbot, panel, corner)
-        assert state.selected_index == index
+    click(qtbot, panel, empty_spot(panel))
+    assert state.selected_index == index
+
+
+def empty_spot(panel: LatentMapPanel) -> tuple[float, float]:
+    """A visible plane position with no dot within three hit radii (asserted to exist, never skipped)."""
+    view_box = panel.latentMap.getViewBox()
+    (x0, x1), (y0, y1) = view_box.viewRange()
+    pixel_w, pixel_h = view_box.viewPixelSize()
+    points = panel.plane_points()
+    for fx in np.linspace(0.03, 0.97, 17):
+        for fy in np.linspace(0.03, 0.97, 17):
+            x, y = x0 + fx * (x1 - x0), y0 + fy * (y1 - y0)
+            if np.hypot((points[:, 0] - x) / pixel_w, (points[:, 1] - y) / pixel_h).min() > 3 * HIT_RADIUS_PX:
+                return float(x), float(y)
+    raise AssertionError("no empty spot on the map")
 
 
 def test_view_planes_keep_click_decoding_exact(qtbot, panels, tiny_mnist) -> None:
@@ -303,13 +316,13 @@ def test_manifold_is_decoded_off_thread_and_drawn_behind_the_points(qtbot, panel
     state, panel, _ = panels
     show_model(qtbot, panel, tiny_model)
     threads: list[int] = []
-    real_manifold = latent_map.manifold
+    real_manifold = map_layers.manifold
 
     def recording_manifold(*args, **kwargs):
         threads.append(threading.get_ident())
         return real_manifold(*args, **kwargs)
 
-    monkeypatch.setattr(latent_map, "manifold", recording_manifold)
+    monkeypatch.setattr(map_layers, "manifold", recording_manifold)
     panel.manifoldCheck.setChecked(True)
     qtbot.waitUntil(panel.manifoldImage.isVisible, timeout=TIMEOUT_MS)
     assert threads and threading.get_ident() not in threads
@@ -329,7 +342,7 @@ def test_manifold_is_decoded_off_thread_and_drawn_behind_the_points(qtbot, panel
     # Panning asks for a new picture (debounced), still off the GUI thread.
     calls = len(threads)
     panel.latentMap.getViewBox().translateBy(x=0.5)
-    qtbot.waitUntil(lambda: len(threads) > calls and not panel._manifold_runner.busy, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: len(threads) > calls, timeout=TIMEOUT_MS)
     assert threading.get_ident() not in threads
 
 
@@ -387,7 +400,7 @@ def test_training_encodings_follow_the_cloud_until_the_user_zooms(qtbot, panels,
     np.testing.assert_array_equal(vb.viewRange(), zoom)
     state.set_encoding(None)  # e.g. the training panel's model replaced: no idle encoding while training
     qtbot.wait(50)
-    assert not calls and not panel._encode_runner.busy
+    assert not calls  # no encoding was started
 
 
 def test_model_for_other_images_shows_a_message(qtbot, panels, tiny_model, tiny_mnist, monkeypatch) -> None:
@@ -429,11 +442,8 @@ def test_hovering_a_point_shows_its_image(qtbot, panels, tiny_model) -> None:
     assert panel.hoverThumbnail.isVisible()
     assert panel._thumb_caption.text().startswith(f"#{index}")
     qtbot.wait(15)
-    (x0, x1), (y0, y1) = panel.latentMap.getViewBox().viewRange()
-    far = widget_pos(panel, (x0 + 0.01 * (x1 - x0), y0 + 0.01 * (y1 - y0)))
-    if panel._nearest_point(panel.latentMap.mapToScene(far)) is None:
-        send_mouse(panel, QEvent.Type.MouseMove, far, Qt.MouseButton.NoButton)
-        assert not panel.hoverThumbnail.isVisible()
+    send_mouse(panel, QEvent.Type.MouseMove, widget_pos(panel, empty_spot(panel)), Qt.MouseButton.NoButton)
+    assert not panel.hoverThumbnail.isVisible()
 
 
 def test_ellipses_and_prior_circles_follow_the_plane(qtbot, panels, tiny_model) -> None:
@@ -441,7 +451,7 @@ def test_ellipses_and_prior_circles_follow_the_plane(qtbot, panels, tiny_model) 
     show_model(qtbot, panel, tiny_model)
     panel.ellipsesCheck.setChecked(True)
     x, y = panel._ellipses.getData()
-    assert np.isnan(x).sum() == latent_map.ELLIPSE_SAMPLE
+    assert np.isnan(x).sum() == map_layers.ELLIPSE_SAMPLE
     # Each ellipse of an axes view spans mu +- sigma along both axes.
     rows = panel._ellipse_rows
     sigma = state.encoding.sigma[rows[0]]
@@ -460,11 +470,11 @@ def test_in_the_main_window_an_opened_checkpoint_is_mapped_and_clicks_decode(
     qtbot, main_window, tiny_checkpoint
 ) -> None:
     trained = main_window.open_checkpoint(tiny_checkpoint)
-    state, panel = main_window.state, main_window.latent_map_panel
+    state, panel = main_window.state, main_window.panels["latentMap"]
     qtbot.waitUntil(lambda: state.encoding is not None, timeout=TIMEOUT_MS)
     assert len(panel.scatter.data) == len(state.dataset.test_images)
     settle(panel)
-    preview = main_window.preview_panel
+    preview = main_window.panels["preview"]
     (x0, x1), (y0, y1) = panel.latentMap.getViewBox().viewRange()
     assert_click_decodes_exactly(qtbot, state, panel, preview, (0.3 * x0 + 0.7 * x1, 0.6 * y0 + 0.4 * y1))
     assert state.current is trained

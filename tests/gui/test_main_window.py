@@ -16,8 +16,9 @@ from vae_studio.core.checkpoint import load_checkpoint
 from vae_studio.core.config import TrainConfig
 from vae_studio.core.recipe import new_trained_model
 from vae_studio.gui.app import run_app
-from vae_studio.gui.dataset_loader import folder_spec
+from vae_studio.gui.work.dataset_loader import folder_spec
 from vae_studio.gui.main_window import MainWindow
+from vae_studio.gui.workspace import PANELS
 from vae_studio.gui.panels.models import UNSAVED_ROLE, checkpoint_file_name
 
 DATA_TIMEOUT_MS = 30_000  # as in conftest.py: loading MNIST on a busy machine
@@ -53,7 +54,7 @@ def test_builds_without_arguments_with_the_contract_widgets(main_window: MainWin
     assert vae_studio.gui.MainWindow is MainWindow
     for name in OBJECT_NAMES:
         assert main_window.findChild(QWidget, name) is not None, name
-    assert main_window.centralWidget() is main_window.latent_map_panel
+    assert main_window.panels["latentMap"].isVisible()  # the home view is on screen
     assert main_window.windowTitle() == "VAE Studio"
     assert main_window.state.dataset.name == "mnist"
     assert "mnist" in main_window.data_label.text()
@@ -61,7 +62,8 @@ def test_builds_without_arguments_with_the_contract_widgets(main_window: MainWin
     minimum = main_window.minimumSizeHint()
     assert minimum.width() <= 1280 and minimum.height() <= 720
     # The map dominates: the central area is wider than the side docks together.
-    assert main_window.centralWidget().width() > main_window.training_dock.width() + main_window.preview_dock.width()
+    docks = main_window.workspace.home.docks
+    assert main_window.panels["latentMap"].width() > docks["training"].width() + docks["preview"].width()
 
 
 def test_open_checkpoint_adds_a_current_model(main_window: MainWindow, tiny_checkpoint: Path) -> None:
@@ -118,29 +120,28 @@ def test_drop_a_checkpoint_opens_it(main_window: MainWindow, tiny_checkpoint: Pa
     assert [trained.name for trained in main_window.state.models] == ["tiny"]
 
 
-def test_view_menu_toggles_docks_and_reset_layout_restores_them(main_window: MainWindow) -> None:
-    view_actions = main_window.view_menu.actions()
-    for dock in main_window.docks:
-        action = dock.toggleViewAction()
-        assert action in view_actions
-        action.trigger()
-        assert dock.isHidden()
-        action.trigger()
-        assert not dock.isHidden()
+def test_view_menu_shows_every_panel_and_reset_layout_restores_the_home_docks(main_window: MainWindow) -> None:
+    actions = {action.text(): action for action in main_window.view_menu.actions()}
+    for spec in PANELS:
+        actions[spec.title].trigger()
+        panel = main_window.panels[spec.name]
+        assert panel.isVisible() and not panel.visibleRegion().isEmpty(), spec.name
 
-    main_window.loss_dock.toggleViewAction().trigger()
-    main_window.preview_dock.setFloating(True)
-    main_window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, main_window.training_dock)
+    docks = main_window.workspace.home.docks
+    docks["loss"].close()
+    docks["preview"].setFloating(True)
+    main_window.workspace.home.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, docks["training"])
+    main_window.show_panel("evaluate")
     main_window.reset_layout()
     expected = {
-        main_window.training_dock: Qt.DockWidgetArea.LeftDockWidgetArea,
-        main_window.loss_dock: Qt.DockWidgetArea.BottomDockWidgetArea,
-        main_window.preview_dock: Qt.DockWidgetArea.RightDockWidgetArea,
-        main_window.models_dock: Qt.DockWidgetArea.RightDockWidgetArea,
+        "training": Qt.DockWidgetArea.LeftDockWidgetArea,
+        "loss": Qt.DockWidgetArea.BottomDockWidgetArea,
+        "preview": Qt.DockWidgetArea.RightDockWidgetArea,
+        "models": Qt.DockWidgetArea.RightDockWidgetArea,
     }
-    for dock, area in expected.items():
-        assert main_window.dockWidgetArea(dock) == area, dock.objectName()
-        assert not dock.isFloating() and not dock.isHidden()
+    for name, area in expected.items():
+        assert main_window.workspace.home.dockWidgetArea(docks[name]) == area, name
+        assert not docks[name].isFloating() and docks[name].isVisible()
 
 
 def test_status_bar_shows_progress_while_there_is_some(main_window: MainWindow) -> None:
@@ -171,40 +172,41 @@ def test_close_with_unsaved_models_asks_first(main_window: MainWindow, tmp_path:
 
         return confirm
 
-    main_window._confirm_discard = answer(QMessageBox.StandardButton.Cancel)
+    main_window.confirm_discard = answer(QMessageBox.StandardButton.Cancel)
     assert not main_window.close()
     assert main_window.isVisible() and asked == [["fresh"]]
 
     # Save, but cancel the file dialog: the window stays open and the model unsaved.
-    main_window._confirm_discard = answer(QMessageBox.StandardButton.Save)
-    main_window.models_panel._ask_save_path = lambda model: None
+    main_window.confirm_discard = answer(QMessageBox.StandardButton.Save)
+    main_window.panels["models"].ask_save_path = lambda model: None
     assert not main_window.close()
     assert main_window.isVisible() and trained.unsaved
 
-    main_window.models_panel._ask_save_path = lambda model: tmp_path / "fresh.vae"
+    main_window.panels["models"].ask_save_path = lambda model: tmp_path / "fresh.vae"
     assert main_window.close()
     assert not trained.unsaved and (tmp_path / "fresh.vae").is_file()
 
 
 def test_close_discarding_unsaved_models(main_window: MainWindow) -> None:
     _unsaved_model(main_window)
-    main_window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    main_window.confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
     assert main_window.close()
     assert not main_window.isVisible()
-    assert not main_window.loader.runner.busy
+    assert not main_window.loader.busy
 
 
 def test_geometry_and_docks_survive_a_restart(main_window: MainWindow, qtbot) -> None:
     # Within the offscreen platform's 800x800 screen: restoring fits a window to its screen.
     main_window.resize(760, 543)
-    main_window.loss_dock.hide()
+    main_window.workspace.home.docks["loss"].hide()
     assert main_window.close()
 
     second = MainWindow()
     try:
         second.show()
         assert (second.width(), second.height()) == (760, 543)
-        assert second.loss_dock.isHidden() and not second.preview_dock.isHidden()
+        docks = second.workspace.home.docks
+        assert docks["loss"].isHidden() and not docks["preview"].isHidden()
         qtbot.waitUntil(lambda: second.state.dataset is not None, timeout=DATA_TIMEOUT_MS)
     finally:
         second.close()
@@ -234,10 +236,10 @@ def test_export_images(main_window: MainWindow, tiny_checkpoint: Path, tmp_path:
     monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text, *args: infos.append(text))
     assert main_window.export_map_image(tmp_path / "map.png")
     exported_map = QImage(str(tmp_path / "map.png"))
-    assert exported_map.width() == 2 * main_window.findChild(QWidget, "latentMap").width()
+    assert exported_map.width() == 2 * main_window.panels["latentMap"].latentMap.width()
 
     main_window.open_checkpoint(tiny_checkpoint)
-    decoded_view = main_window.findChild(QWidget, "decodedView")
+    decoded_view = main_window.panels["preview"].decodedView
     main_window.state.set_probe(np.zeros(2))
     qtbot.waitUntil(lambda: decoded_view.image() is not None, timeout=5000)
     assert main_window.export_decoded_image(tmp_path / "decoded.png")
@@ -259,11 +261,11 @@ def test_guide_opens(main_window: MainWindow) -> None:
 
 
 def _button(main_window: MainWindow, name: str) -> QToolButton:
-    return main_window.models_panel.findChild(QToolButton, name)
+    return main_window.panels["models"].findChild(QToolButton, name)
 
 
 def test_models_list_follows_the_state_and_selects(main_window: MainWindow, tiny_checkpoint: Path) -> None:
-    panel = main_window.models_panel
+    panel = main_window.panels["models"]
     assert panel.list.isHidden() and not panel.empty_label.isHidden()
     first = main_window.open_checkpoint(tiny_checkpoint)
     second = _unsaved_model(main_window, "second")
@@ -283,7 +285,7 @@ def test_models_list_follows_the_state_and_selects(main_window: MainWindow, tiny
 
 def test_rename_a_model_in_place(main_window: MainWindow, tiny_checkpoint: Path) -> None:
     trained = main_window.open_checkpoint(tiny_checkpoint)
-    item = main_window.models_panel.list.item(0)
+    item = main_window.panels["models"].list.item(0)
     item.setText("  digits  ")
     assert trained.name == "digits" and trained.unsaved
     assert main_window.windowTitle() == "VAE Studio — digits[*]" and main_window.isWindowModified()
@@ -296,14 +298,14 @@ def test_save_and_save_as_from_the_panel(
 ) -> None:
     trained = _unsaved_model(main_window, "my model?")
     assert main_window.isWindowModified()
-    panel = main_window.models_panel
+    panel = main_window.panels["models"]
     asked: list[str] = []
 
     def choose(model):
         asked.append(model.name)
         return tmp_path / checkpoint_file_name(model.name)
 
-    monkeypatch.setattr(panel, "_ask_save_path", choose)
+    monkeypatch.setattr(panel, "ask_save_path", choose)
     _button(main_window, "saveModelButton").click()  # a new model: asks where
     assert asked == ["my model?"] and trained.path == tmp_path / "my model_.vae"
     assert not trained.unsaved and not main_window.isWindowModified()
@@ -319,7 +321,7 @@ def test_save_and_save_as_from_the_panel(
 
     blocked = tmp_path / "a file"
     blocked.write_text("")
-    monkeypatch.setattr(panel, "_ask_save_path", lambda model: blocked / "x.vae")
+    monkeypatch.setattr(panel, "ask_save_path", lambda model: blocked / "x.vae")
     main_window.state.rename_model(trained, "again")
     assert not main_window.save_current_as()
     assert len(warnings) == 1 and "Could not save" in warnings[0]
@@ -329,13 +331,13 @@ def test_save_and_save_as_from_the_panel(
 def test_remove_asks_only_for_unsaved_models(main_window: MainWindow, tiny_checkpoint: Path) -> None:
     saved = main_window.open_checkpoint(tiny_checkpoint)
     unsaved = _unsaved_model(main_window, "scratch")
-    panel = main_window.models_panel
+    panel = main_window.panels["models"]
     asked: list[str] = []
-    panel._confirm_remove = lambda model: asked.append(model.name) or False
+    panel.confirm_remove = lambda model: asked.append(model.name) or False
     _button(main_window, "removeModelButton").click()
     assert asked == ["scratch"] and unsaved in main_window.state.models
 
-    panel._confirm_remove = lambda model: asked.append(model.name) or True
+    panel.confirm_remove = lambda model: asked.append(model.name) or True
     _button(main_window, "removeModelButton").click()
     assert main_window.state.models == [saved] and main_window.state.current is saved
     _button(main_window, "removeModelButton").click()  # saved: no question

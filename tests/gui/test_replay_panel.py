@@ -9,7 +9,7 @@ import pytest
 
 from vae_studio.core.app_state import AppState
 from vae_studio.core.latent import encode
-from vae_studio.gui.dataset_loader import DatasetLoader
+from vae_studio.gui.work.dataset_loader import DatasetLoader
 from vae_studio.gui.panels.replay import REPLAY_POINTS, ReplayPanel
 from vae_studio.gui.panels.training import TrainingPanel
 

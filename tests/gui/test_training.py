@@ -15,16 +15,17 @@ import torch
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
+from vae_studio.core import training_report
 from vae_studio.core.app_state import AppState, Event
 from vae_studio.core.config import TrainConfig
 from vae_studio.core.latent import decode, encode
 from vae_studio.core.models import build_model
 from vae_studio.core.recipe import new_trained_model
-from vae_studio.gui.dataset_loader import DatasetLoader
+from vae_studio.gui.work.dataset_loader import DatasetLoader
 from vae_studio.gui.panels.loss_curves import LossPanel
-from vae_studio.gui.panels import training as training_panel
 from vae_studio.gui.panels.training import RunOutcome, TrainingPanel
-from vae_studio.gui.tasks import running_threads
+from vae_studio.gui.panels.training.form import FIELDS
+from vae_studio.gui.work.tasks import running_threads
 
 DATA_TIMEOUT_MS = 30_000
 RUN_TIMEOUT_MS = 60_000
@@ -113,7 +114,7 @@ def test_a_run_fills_the_curves_the_map_and_the_progress(qtbot, panel: TrainingP
 
 
 def test_the_gui_copy_ends_with_the_workers_final_weights(qtbot, panel: TrainingPanel, state: AppState) -> None:
-    with qtbot.waitSignal(panel.runner.finished, timeout=RUN_TIMEOUT_MS) as finished:
+    with qtbot.waitSignal(panel.task.finished, timeout=RUN_TIMEOUT_MS) as finished:
         panel.trainButton.click()
     outcome = finished.args[0]
     assert isinstance(outcome, RunOutcome) and outcome.status == "finished" and outcome.steps == 4
@@ -182,11 +183,11 @@ def test_shutdown_mid_run_joins_the_worker_and_keeps_the_model(qtbot, panel: Tra
 
 
 def test_closing_the_main_window_mid_run_stops_training(qtbot, main_window) -> None:
-    panel = main_window.training_panel
+    panel = main_window.panels["training"]
     configure(panel, subset=4096, batch=16, epochs=5, refresh=50)
     panel.trainButton.click()
     qtbot.waitUntil(lambda: main_window.state.current.history.steps >= 1, timeout=RUN_TIMEOUT_MS)
-    main_window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    main_window.confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
     main_window.close()
     assert not running_threads()
 
@@ -225,7 +226,7 @@ def test_a_diverging_run_warns_and_keeps_the_app_usable(
 def test_the_map_refresh_can_change_mid_run(
     qtbot, panel: TrainingPanel, state: AppState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(training_panel, "SNAPSHOT_TIME_SHARE", math.inf)  # snapshots as often as the setting says
+    monkeypatch.setattr(training_report, "SNAPSHOT_TIME_SHARE", math.inf)  # snapshots as often as the setting says
     configure(panel, subset=256, batch=16, epochs=1, refresh=10_000)  # 16 steps
     encodings: list[int] = []
     state.subscribe(Event.ENCODING, lambda: encodings.append(0) if state.encoding is not None else None)
@@ -240,7 +241,7 @@ def test_snapshots_take_a_bounded_share_of_the_run(
 ) -> None:
     """However often the map refresh asks for one, a snapshot waits until the training since the last
     one is long enough for its encoding to be a small share of the run (issue 10)."""
-    monkeypatch.setattr(training_panel, "SNAPSHOT_TIME_SHARE", 1e-6)  # a millionth: none fits in this run
+    monkeypatch.setattr(training_report, "SNAPSHOT_TIME_SHARE", 1e-6)  # a millionth: none fits in this run
     configure(panel, subset=256, batch=16, epochs=1, refresh=1)  # 16 steps, a snapshot asked for at each
     encodings: list[int] = []
     state.subscribe(Event.ENCODING, lambda: encodings.append(0) if state.encoding is not None else None)
@@ -283,7 +284,7 @@ def test_the_data_set_chooser_follows_the_state_and_opens_folders(
     assert not cvae.isEnabled()
 
     # Another part of the app (the File menu, a model's data set) changes the data set: the chooser follows.
-    with qtbot.waitSignal(panel.loader.runner.finished, timeout=DATA_TIMEOUT_MS):
+    with qtbot.waitSignal(panel.loader.task.finished, timeout=DATA_TIMEOUT_MS):
         panel.loader.load("mnist")
     assert state.dataset.name == "mnist"
     assert panel.datasetCombo.currentData() == "mnist" and cvae.isEnabled()
@@ -307,7 +308,7 @@ def test_cancelling_the_folder_dialog_keeps_the_data_set(
 ) -> None:
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: "")
     panel.datasetCombo.setCurrentIndex(panel.datasetCombo.findData("<open folder>"))
-    assert panel.datasetCombo.currentData() == "mnist" and not panel.loader.runner.busy
+    assert panel.datasetCombo.currentData() == "mnist" and not panel.loader.busy
 
 
 def test_objective_controls_follow_the_model_kind(panel: TrainingPanel, state: AppState) -> None:
@@ -335,6 +336,17 @@ def test_unavailable_devices_cannot_be_chosen(panel: TrainingPanel) -> None:
     combo = panel.deviceCombo
     assert combo.model().item(combo.findData("cpu")).isEnabled()
     assert combo.model().item(combo.findData("cuda")).isEnabled() == torch.cuda.is_available()
+
+
+@pytest.mark.parametrize("cuda", [False, True])
+def test_the_device_choices_follow_what_this_machine_has(monkeypatch: pytest.MonkeyPatch, cuda: bool) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    device = next(field for field in FIELDS if field.key == "device")
+    choices = {key: (label, enabled) for key, label, enabled in device.choices()}
+    assert choices["auto"] == (f"auto ({'cuda' if cuda else 'cpu'})", True)
+    assert choices["cuda"] == ("cuda", True) if cuda else choices["cuda"] == ("cuda (not available)", False)
+    assert choices["mps"] == ("mps (not available)", False) and choices["cpu"] == ("cpu", True)
 
 
 def test_the_learning_rate_steps_through_decades(qtbot, panel: TrainingPanel) -> None:

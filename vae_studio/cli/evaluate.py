@@ -6,7 +6,6 @@ import argparse
 import json
 from typing import TextIO
 
-from ..core.errors import ConfigError
 from ..core.evaluation import BINARIZATION_LABELS, evaluate_model
 from ..core.recipe import training_data
 from .loading import load_model
@@ -18,8 +17,6 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     dataset = training_data(trained.train_config)
     labels = dataset.test_labels if trained.config.conditional else None
     binarize = trained.train_config.binarize
-    if args.iw_samples is not None and args.iw_samples < 1:
-        raise ConfigError(f"--iw-samples must be at least 1; got {args.iw_samples}")
     progress = None
     if args.iw_samples is not None and trained.config.variational:
         progress = ImageProgress(err, f"importance sampling, K={args.iw_samples}")

@@ -76,3 +76,20 @@ class ImageProgress:
             self._last_tenth = done * 10 // total
             self.stream.write(line + "\n")
             self.stream.flush()
+
+
+class ScanProgress:
+    """Counts files while a folder data set is listed: one self-overwriting line on a terminal,
+    a line every 10,000 files otherwise."""
+
+    def __init__(self, stream: TextIO, label: str = "scanning the folder") -> None:
+        self.stream = stream
+        self.label = label
+        self._interactive = stream.isatty()
+
+    def __call__(self, count: int) -> None:
+        if self._interactive:
+            self.stream.write(f"\r\x1b[K{self.label}: {count:,} files")
+        elif count % 10_000 == 0:
+            self.stream.write(f"{self.label}: {count:,} files\n")
+        self.stream.flush()

@@ -11,6 +11,7 @@ import torch
 from torchvision.utils import save_image
 
 from ..core import latent
+from ..core.errors import ConfigError
 from .loading import load_model
 
 
@@ -18,6 +19,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     trained = load_model(args.checkpoint, args.device)
     z = latent.sample_prior(trained.config.latent_dim, args.n, args.temperature, args.seed)
     label = args.label if trained.config.conditional else None
+    if label is not None and label >= trained.config.num_classes:
+        raise ConfigError(f"--label must be a class of the model, 0 to {trained.config.num_classes - 1}; got {label}")
     if trained.config.conditional and label is None:
         label = np.arange(args.n) % trained.config.num_classes
     images = latent.decode(trained.model, z, label)

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .batch_progress import ProgressCallback, StopCheck, checkpoint
+from .batch_progress import ProgressCallback, StopCheck, Stopped, checkpoint
 from .batches import evaluation_images
 from .config import TrainConfig
 from .data import load_dataset, parse_class_list, select_classes
@@ -30,6 +30,9 @@ from .models import AE
 from .vocabulary import ANOMALY_SCORES, SCORE_DESCRIPTIONS
 
 SCORE_BATCH = 1000
+# Images scored per round, normal and outlier images in proportion: after each round a stop keeps a
+# usable sample of both groups.
+ROUND_IMAGES = 2000
 # A class list such as "9", "8-9" or "0,3-5"; anything else is read as a data set spec.
 _CLASS_LIST = re.compile(r"\s*[0-9]+\s*(-\s*[0-9]+\s*)?(,\s*[0-9]+\s*(-\s*[0-9]+\s*)?)*")
 
@@ -346,11 +349,30 @@ def anomaly_data(train_config: TrainConfig, outliers: str) -> AnomalyData:
 
 @dataclass(frozen=True)
 class AnomalyResult:
-    """Scores of the normal and outlier images and how well they separate."""
+    """Scores of the normal and outlier images and how well they separate.
+
+    A run stopped early scored only the first images of each group: ``normal_total`` and
+    ``outlier_total`` say how many there were (see :attr:`complete` and :attr:`sample_note`)."""
 
     score: str
     normal_scores: np.ndarray
     outlier_scores: np.ndarray
+    normal_total: int
+    outlier_total: int
+
+    @property
+    def complete(self) -> bool:
+        return len(self.normal_scores) == self.normal_total and len(self.outlier_scores) == self.outlier_total
+
+    @property
+    def sample_note(self) -> str:
+        """The sample size in words when the run was stopped early, else ""."""
+        if self.complete:
+            return ""
+        return (
+            f"Stopped early: {len(self.normal_scores):,} of {self.normal_total:,} normal and "
+            f"{len(self.outlier_scores):,} of {self.outlier_total:,} outlier images were scored."
+        )
 
     @property
     def scores(self) -> np.ndarray:
@@ -389,21 +411,40 @@ def detect_anomalies(
 ) -> AnomalyResult:
     """Score both groups with :func:`anomaly_scores`; progress counts images over both groups.
 
-    A conditional model would need the class of each image, which an outlier does not have,
-    so it is refused.
+    The groups are scored together in rounds of about ROUND_IMAGES images, each round the next
+    slice of both in proportion to their sizes, so that when ``should_stop()`` answers True the
+    result holds the rounds done so far (a sample of both groups, stated by the result; Stopped
+    if the first round was not done). A conditional model would need the class of each image,
+    which an outlier does not have, so it is refused.
     """
     if model.config.conditional:
         raise ConfigError("anomaly detection needs an unconditional model: an outlier has no class to condition on")
-    n_normal, n_total = len(normal), len(normal) + len(outliers)
+    groups = (normal, outliers)
+    n_total = len(normal) + len(outliers)
+    rounds = max(1, -(-n_total // ROUND_IMAGES))
+    ends = [np.linspace(0, len(images), rounds + 1).round().astype(int) for images in groups]
+    parts: tuple[list[np.ndarray], list[np.ndarray]] = ([np.empty(0)], [np.empty(0)])
+    done = 0
 
     def shifted(offset: int) -> ProgressCallback | None:
-        return None if progress is None else (lambda done, _total: progress(offset + done, n_total))
+        return None if progress is None else (lambda d, _total: progress(offset + d, n_total))
 
-    scores = [
-        anomaly_scores(
-            model, images, score=score, binarize=binarize, samples=samples, seed=seed,
-            progress=shifted(offset), should_stop=should_stop,
-        )
-        for images, offset in ((normal, 0), (outliers, n_normal))
-    ]
-    return AnomalyResult(score, scores[0], scores[1])
+    for r in range(rounds):
+        try:
+            for g, images in enumerate(groups):
+                chunk = images[ends[g][r] : ends[g][r + 1]]
+                if len(chunk) == 0:
+                    continue
+                parts[g].append(
+                    anomaly_scores(
+                        model, chunk, score=score, binarize=binarize, samples=samples, seed=seed + r,
+                        progress=shifted(done), should_stop=should_stop,
+                    )
+                )
+                done += len(chunk)
+        except Stopped:
+            if r == 0:
+                raise
+            kept = [np.concatenate(p)[: ends[g][r]] for g, p in enumerate(parts)]
+            return AnomalyResult(score, kept[0], kept[1], len(normal), len(outliers))
+    return AnomalyResult(score, np.concatenate(parts[0]), np.concatenate(parts[1]), len(normal), len(outliers))

@@ -13,13 +13,14 @@ from enum import Enum
 import numpy as np
 
 from .data import ImageDataset
-from .latent import Encoding, ViewPlane
+from .latent import Encoding, ViewPlane, posterior_samples
 from .trained_model import TrainedModel
 
 
 class Event(Enum):
     MODELS = "models"  # the list of models, a name or a saved/unsaved flag changed
-    CURRENT_MODEL = "current_model"  # another model is shown (or its weights were replaced)
+    CURRENT_MODEL = "current_model"  # another model is shown
+    WEIGHTS = "weights"  # the current model's weights were replaced in place (a training snapshot)
     DATASET = "dataset"  # the data set that maps and previews use
     ENCODING = "encoding"  # the test split's encoding for the current model
     VIEW = "view"  # the 2-D view plane through latent space
@@ -32,6 +33,10 @@ class Event(Enum):
 
 
 Listener = Callable[[], None]
+
+# Draws from the selected image's posterior that the map marks and the preview decodes: the same
+# draws in both, since both take them from AppState.selection_samples.
+POSTERIOR_SAMPLES = 8
 
 
 class AppState:
@@ -55,6 +60,10 @@ class AppState:
     def unsubscribe(self, event: Event, listener: Listener) -> None:
         if listener in self._listeners[event]:
             self._listeners[event].remove(listener)
+
+    def subscribers(self, event: Event) -> int:
+        """How many listeners follow ``event`` (none once every panel has shut down)."""
+        return len(self._listeners[event])
 
     def _emit(self, event: Event) -> None:
         for listener in list(self._listeners[event]):
@@ -85,25 +94,24 @@ class AppState:
     def set_current(self, trained: TrainedModel | None) -> None:
         """Show another model; its encoding must be computed again, so the old one is dropped."""
         self.current = trained
-        self.encoding = None
-        self.selected_index = None
         self.probe = None
-        self._emit(Event.CURRENT_MODEL)
-        self._emit(Event.ENCODING)
-        self._emit(Event.SELECTION)
+        self._changed_under_the_encoding(Event.CURRENT_MODEL)
 
     def current_weights_changed(self) -> None:
-        """The current model's weights were replaced (a training snapshot): views must redraw."""
-        self._emit(Event.CURRENT_MODEL)
+        """The current model's weights were replaced (a training snapshot): views that decode must redraw."""
+        self._emit(Event.WEIGHTS)
 
     # -- data and views ------------------------------------------------------------
     def set_dataset(self, dataset: ImageDataset | None) -> None:
         self.dataset = dataset
+        self._changed_under_the_encoding(Event.DATASET)
+
+    def _changed_under_the_encoding(self, event: Event) -> None:
+        """The model or the data set changed: the encoding and the selection no longer hold."""
         self.encoding = None
         self.selected_index = None
-        self._emit(Event.DATASET)
-        self._emit(Event.ENCODING)
-        self._emit(Event.SELECTION)
+        for each in (event, Event.ENCODING, Event.SELECTION):
+            self._emit(each)
 
     def set_encoding(self, encoding: Encoding | None) -> None:
         self.encoding = encoding
@@ -132,6 +140,31 @@ class AppState:
         """Report long work's progress (0..1 and e.g. an ETA) for the status bar; None when done."""
         self.progress = None if fraction is None else (fraction, text)
         self._emit(Event.PROGRESS)
+
+    def decode_label(self) -> int | None:
+        """The class a conditional model decodes with: the selected test image's (class 0 with nothing selected).
+
+        None for an unconditional model. The map's manifold and the preview must use the same class,
+        or the picture behind a point and the preview of that point would disagree; every panel derives
+        it from the state with this one rule instead of asking another panel.
+        """
+        current, dataset, index = self.current, self.dataset, self.selected_index
+        if current is None or not current.config.conditional:
+            return None
+        labels = None if dataset is None else dataset.test_labels
+        if labels is not None and index is not None and index < len(labels):
+            label = int(labels[index])
+            if 0 <= label < current.config.num_classes:
+                return label
+        return 0
+
+    def selection_samples(self) -> np.ndarray | None:
+        """POSTERIOR_SAMPLES draws z ~ q(z|x) for the selected test image (seeded by its index, so every
+        view shows the same draws); None without a selection or for a model with no posterior spread (an AE)."""
+        encoding, index = self.encoding, self.selected_index
+        if encoding is None or encoding.logvar is None or index is None or index >= len(encoding.mu):
+            return None
+        return posterior_samples(encoding.mu[index], encoding.logvar[index], n=POSTERIOR_SAMPLES, seed=index)
 
     def set_overlay_path(self, path: np.ndarray | None) -> None:
         """Ask the map to draw latent points (M, d) as a path (None clears it); the panel that set it owns it."""

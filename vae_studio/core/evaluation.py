@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from .batch_progress import ProgressCallback, StopCheck, checkpoint
+from .batch_progress import ProgressCallback, StopCheck, Stopped, checkpoint
 from .batches import evaluation_images
 from .config import ModelConfig
 from .denoising import image_tensor, mean_psnr, reconstruct
@@ -77,6 +77,7 @@ def importance_weighted_nll(
     max_rows: int = IW_MAX_ROWS,
     progress: ProgressCallback | None = None,
     should_stop: StopCheck | None = None,
+    keep_partial: bool = False,
 ) -> np.ndarray:
     """-log p(x) per image (N,), float64 nats, estimated with ``samples`` importance samples.
 
@@ -86,7 +87,9 @@ def importance_weighted_nll(
     chunks whose logsumexps are combined at the end, so K = 5000 needs no more memory than
     K = 50. The noise comes from one generator seeded with ``seed``. In expectation the
     estimate never exceeds the negative ELBO and decreases towards -log p(x) as K grows.
-    Progress counts images.
+    Progress counts images. When ``should_stop()`` answers True between batches, :class:`Stopped`
+    is raised, or with ``keep_partial`` the estimates of the first images done so far are returned
+    (a shorter array; Stopped still if none is done).
     """
     if not model.variational:
         raise ConfigError("a plain autoencoder has no posterior q(z|x), so it has no importance-weighted likelihood")
@@ -119,7 +122,12 @@ def importance_weighted_nll(
                 chunk_sums.append(torch.logsumexp(log_weights, dim=0))
             log_px = torch.logsumexp(torch.stack(chunk_sums), dim=0).double() - math.log(samples)
             out[start : start + b] = -log_px.cpu().numpy()
-            checkpoint(start + b, n, progress, should_stop)
+            try:
+                checkpoint(start + b, n, progress, should_stop)
+            except Stopped:
+                if not keep_partial:
+                    raise
+                return out[: start + b]
     finally:
         model.train(was_training)
     return out
@@ -176,6 +184,7 @@ class Evaluation:
     loss: float  # the negative ELBO (recon + KL)
     iw_nll: float | None  # importance-weighted -log p(x) estimate; None for a plain AE or no K
     iw_samples: int | None
+    iw_images: int | None  # images the estimate covers: fewer than ``images`` when it was stopped early
     active_units: int | None
     latent_dim: int
     mse: float  # per pixel, posterior-mean reconstruction vs the test image as the model saw it
@@ -188,8 +197,13 @@ class Evaluation:
         return values
 
 
-def _notes(model: AE, binarize: str, iw_samples: int | None) -> tuple[str, ...]:
+def _notes(model: AE, binarize: str, iw_samples: int | None, images: int, iw_images: int | None) -> tuple[str, ...]:
     notes = []
+    if iw_images is not None and iw_images < images:
+        notes.append(
+            f"Stopped early: the importance-weighted estimate covers the first {iw_images:,} of the {images:,} "
+            "images (the other figures cover all of them), so it is noisier and not comparable to a full run."
+        )
     if model.config.likelihood == "bernoulli" and binarize == "none":
         notes.append(
             "Bernoulli likelihood on grey levels: the reconstruction term and any 'NLL' are cross-entropies, "
@@ -226,7 +240,9 @@ def evaluate_model(
     """All test figures of ``model`` on uint8 ``images`` as the model was trained (``binarize``).
 
     ``iw_samples`` K turns on the importance-weighted NLL (the slow part: N x K decoder passes);
-    progress then counts the images of that pass, otherwise of the reconstruction pass.
+    progress then counts the images of that pass, otherwise of the reconstruction pass. Stopped
+    during that pass, the result keeps the estimate over the images done (``iw_images``, stated in
+    the notes); stopped before it, :class:`Stopped` is raised.
     """
     images_t = image_tensor(images)
     labels_t = None if labels is None else torch.as_tensor(labels)
@@ -237,13 +253,13 @@ def evaluate_model(
         model, x, labels_t, progress=progress if iw_samples is None else None, should_stop=should_stop
     )
     mse = float(np.mean((x.numpy().astype(np.float64) - reconstruction) ** 2))
-    iw_nll = None
+    iw_nll = iw_images = None
     if iw_samples is not None:
         per_image = importance_weighted_nll(
             model, images_t, labels_t, samples=iw_samples, binarize=binarize, seed=seed,
-            progress=progress, should_stop=should_stop,
+            progress=progress, should_stop=should_stop, keep_partial=True,
         )
-        iw_nll = float(per_image.mean())
+        iw_nll, iw_images = float(per_image.mean()), len(per_image)
     return Evaluation(
         images=len(images_t),
         binarize=binarize,
@@ -254,9 +270,10 @@ def evaluate_model(
         loss=loss.loss,
         iw_nll=iw_nll,
         iw_samples=iw_samples,
+        iw_images=iw_images,
         active_units=active_units(model, images_t, labels_t, binarize=binarize),
         latent_dim=model.config.latent_dim,
         mse=mse,
         psnr=mean_psnr(x.numpy(), reconstruction),
-        notes=_notes(model, binarize, iw_samples),
+        notes=_notes(model, binarize, iw_samples, len(images_t), iw_images),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -29,6 +30,24 @@ class History:
     @property
     def epochs(self) -> int:
         return len(self.epoch_test_loss)
+
+    def extend_steps(self, loss: Sequence[float], recon: Sequence[float], kl: Sequence[float]) -> None:
+        """Append the losses of consecutive steps (the three step lists grow together)."""
+        if not len(loss) == len(recon) == len(kl):
+            raise ValueError("loss, recon and kl must have one value per step each")
+        self.step_loss.extend(float(v) for v in loss)
+        self.step_recon.extend(float(v) for v in recon)
+        self.step_kl.extend(float(v) for v in kl)
+
+    def append_epoch(
+        self, train_loss: float, test_loss: float, test_recon: float, test_kl: float, end_step: float
+    ) -> None:
+        """Record an epoch's figures (the epoch lists grow together); ``end_step``: steps done when it ended."""
+        self.epoch_train_loss.append(float(train_loss))
+        self.epoch_test_loss.append(float(test_loss))
+        self.epoch_test_recon.append(float(test_recon))
+        self.epoch_test_kl.append(float(test_kl))
+        self.epoch_end_step.append(float(end_step))
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {f.name: np.asarray(getattr(self, f.name), dtype=np.float64) for f in fields(self)}

@@ -59,6 +59,11 @@ def frame_distances(frames: np.ndarray) -> np.ndarray:
     return pixel_distance(frames[1:], frames[:-1])
 
 
+# Largest step over mean step: up to EVEN_RATIO a path's change is called even, above SPIKE_RATIO a jump.
+EVEN_RATIO = 1.5
+SPIKE_RATIO = 3.0
+
+
 @dataclass(frozen=True)
 class Interpolation:
     """A decoded path: codes (steps, d), frames (steps, C, H, W) and the distances between frames."""
@@ -74,6 +79,16 @@ class Interpolation:
         one step carries most of the change (a jump between regions of the latent space)."""
         mean = float(self.distances.mean()) if len(self.distances) else 0.0
         return float(self.distances.max()) / mean if mean > 0 else 1.0
+
+    @property
+    def smoothness(self) -> tuple[str, str]:
+        """A verdict on the path, "smooth", "uneven" or "a jump", from :attr:`spike_ratio`, and why."""
+        ratio = self.spike_ratio
+        if ratio > SPIKE_RATIO:
+            return "a jump", "one step carries much of the change: the path crosses a gap or a fold"
+        if ratio > EVEN_RATIO:
+            return "uneven", "the picture changes faster on some stretches of the path than on others"
+        return "smooth", "the change is spread evenly along the path"
 
 
 def interpolate(

@@ -150,12 +150,15 @@ class AE(nn.Module):
         labels: torch.Tensor | None = None,
         sample: bool = True,
         generator: torch.Generator | None = None,
+        eps: torch.Tensor | None = None,
     ) -> ForwardResult:
+        """``eps``: the standard normal noise of the reparameterisation, drawn here when not given."""
         mu, logvar = self.encode(x, labels)
         z = mu
         if logvar is not None and sample:
             # Reparameterisation trick (Kingma & Welling 2014, sec. 2.4): z = mu + sigma * eps.
-            eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+            if eps is None:
+                eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
             z = mu + torch.exp(0.5 * logvar) * eps
         return ForwardResult(self.decode_logits(z, labels), mu, logvar, z)
 

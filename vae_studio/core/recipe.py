@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import replace
-
-import torch
+from typing import Any
 
 from .config import ModelConfig, TrainConfig
 from .data import ImageDataset, load_dataset, select_classes
 from .errors import ConfigError
 from .history import History
 from .models import build_model
+from .subsets import sample_indices
 from .trained_model import TrainedModel
 
 
-def training_data(config: TrainConfig) -> ImageDataset:
-    """The data set a run trains on: the named set, restricted to ``classes`` and ``train_subset``."""
+def training_data(config: TrainConfig, **load_options: Any) -> ImageDataset:
+    """The data set a run trains on: the named set, restricted to ``classes`` and ``train_subset``.
+    ``load_options`` go to :func:`load_dataset` (e.g. a folder's ``max_files``)."""
     # The data's own seed (shapes generation, folder split) stays at its default: the run's seed
     # changes the initial weights and batch order, never which images are train and which are test.
-    dataset = load_dataset(config.dataset, image_size=config.image_size, channels=config.channels)
+    dataset = load_dataset(config.dataset, image_size=config.image_size, channels=config.channels, **load_options)
     if config.classes:
         dataset = select_classes(dataset, config.classes)
     if config.train_subset:
         # A random (seeded) subset rather than the first N, which may be sorted by class.
-        keep = torch.randperm(len(dataset.train_images), generator=torch.Generator().manual_seed(config.seed))
-        keep = keep[: config.train_subset]
+        keep = sample_indices(len(dataset.train_images), config.train_subset, config.seed)
         dataset = replace(
             dataset,
             train_images=dataset.train_images[keep],

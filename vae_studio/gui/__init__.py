@@ -1,7 +1,7 @@
 """The Qt desktop application: ``vae_studio.gui.MainWindow()`` is the whole window.
 
 ``MainWindow`` is imported on first use, so importing a helper module such as
-``vae_studio.gui.tasks`` does not build every panel module.
+``vae_studio.gui.work.tasks`` does not build every panel module.
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ class Launch(QObject):
     def _show_main_window(self) -> None:
         if not self.loading.isVisible():
             return  # closed while loading: the app is quitting
-        from .gc_pauses import freeze_long_lived_objects
+        from .work.gc_pauses import freeze_long_lived_objects
         from .main_window import MainWindow
 
         configure_pyqtgraph()

@@ -57,8 +57,9 @@ morphs one image smoothly into another.</li>
 so sampling <i>z</i> from the prior gives plausible new images.</li>
 </ul>
 <p>A plain AE has neither: its codes may spread far apart with empty gaps whose decodings are
-garbage. The VAE's sampling gives continuity and its KL term gives completeness. Train an AE and a VAE
-with latent size 2 and compare their maps to see it.</p>
+garbage. The VAE's sampling gives continuity and its KL term gives completeness. The AE vs VAE page
+trains both with latent size 16 and shows it: the AE's prior samples decode to smudges, the VAE's to
+digits. With latent size 2 the two come out close (the AE has no room to leave gaps).</p>
 
 <h3>Using the map</h3>
 <ul>

@@ -11,25 +11,27 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
 
-from vae_studio.core.data.build import conform
+from vae_studio.core.data.build import conform, ensure_splits
 from vae_studio.core.data.bundled import load_bundled, missing_files, resources_dir
+from vae_studio.core.data.cache import cached_image_folder
 from vae_studio.core.data.dataset import ImageDataset
 from vae_studio.core.data.downloads import default_cache_dir, load_download
-from vae_studio.core.data.folder import load_image_folder
+from vae_studio.core.data.folder import TooManyFilesError
 from vae_studio.core.data.idx import load_idx_folder
 from vae_studio.core.data.shapes import make_shapes
 from vae_studio.core.errors import ConfigError, DataError
-from vae_studio.core.vocabulary import DATASET_CHOICES, SPEC_PREFIXES
+from vae_studio.core.vocabulary import DATASET_CHOICES, parse_spec
 
 __all__ = [
     "DATASET_CHOICES",
     "SPEC_PREFIXES",
     "ImageDataset",
+    "TooManyFilesError",
     "load_dataset",
     "parse_class_list",
     "select_classes",
@@ -56,7 +58,14 @@ def _load_builtin(
 
 
 def load_dataset(
-    spec: str, *, image_size: int = 28, channels: int = 1, seed: int = 0, cache_dir: Path | None = None
+    spec: str,
+    *,
+    image_size: int = 28,
+    channels: int = 1,
+    seed: int = 0,
+    cache_dir: Path | None = None,
+    max_files: int | None = None,
+    scan_progress: Callable[[int], None] | None = None,
 ) -> ImageDataset:
     """Load the data set named by ``spec`` with images of ``channels`` x ``image_size`` x ``image_size``.
 
@@ -64,7 +73,9 @@ def load_dataset(
     folders; ``cache_dir`` is where downloadable sets are stored (default: see
     :func:`~vae_studio.core.data.downloads.default_cache_dir`). Built-in sets are
     kept in memory after the first load, so callers must not modify the
-    returned tensors in place. Raises DataError (bad spec, unreadable data) or
+    returned tensors in place. ``max_files`` and ``scan_progress`` apply to
+    ``folder:`` specs (see :func:`~vae_studio.core.data.folder.load_image_folder`).
+    Raises DataError (bad spec, unreadable data, no training images) or
     ConfigError (size or channels out of range).
     """
     if channels not in (1, 3):
@@ -72,16 +83,24 @@ def load_dataset(
     if image_size < MIN_IMAGE_SIZE:
         raise ConfigError(f"Image size must be at least {MIN_IMAGE_SIZE} pixels, got {image_size}.")
     spec = spec.strip()
-    prefix, _, path = spec.partition(":")
-    if f"{prefix.lower()}:" in SPEC_PREFIXES:
-        if not path.strip():
-            raise DataError(f"The data set spec {spec!r} needs a folder path after '{prefix}:'.")
-        if prefix.lower() == "idx":
-            dataset = conform(load_idx_folder(Path(path.strip())), image_size, channels)
+    kind, path = parse_spec(spec)
+    if kind in ("idx", "folder"):
+        if not path:
+            raise DataError(f"The data set spec {spec!r} needs a folder path after '{spec.partition(':')[0]}:'.")
+        if kind == "idx":
+            dataset = conform(load_idx_folder(Path(path)), image_size, channels)
         else:
-            dataset = load_image_folder(Path(path.strip()), image_size=image_size, channels=channels, seed=seed)
+            dataset = cached_image_folder(
+                Path(path),
+                image_size,
+                channels,
+                seed,
+                cache_dir,
+                max_files=max_files,
+                scan_progress=scan_progress,
+            )
         # The name is the spec itself, so a checkpoint's TrainConfig.dataset reloads the same data.
-        return dataclasses.replace(dataset, name=spec)
+        return ensure_splits(dataclasses.replace(dataset, name=spec))
 
     name = spec.lower()
     if name not in DATASET_CHOICES:
@@ -128,7 +147,7 @@ def select_classes(dataset: ImageDataset, classes: Sequence[int], keep_labels: b
     train_images, train_labels, train_factors = pick(dataset.train_images, dataset.train_labels, dataset.train_factors)
     test_images, test_labels, test_factors = pick(dataset.test_images, dataset.test_labels, dataset.test_factors)
     chosen = ", ".join(dataset.class_names[c] for c in wanted)
-    return dataclasses.replace(
+    selected = dataclasses.replace(
         dataset,
         train_images=train_images,
         test_images=test_images,
@@ -139,6 +158,7 @@ def select_classes(dataset: ImageDataset, classes: Sequence[int], keep_labels: b
         class_names=dataset.class_names if keep_labels else tuple(dataset.class_names[c] for c in wanted),
         notes=dataset.notes + (f"Only classes {chosen} ({len(wanted)} of {dataset.num_classes}).",),
     )
+    return ensure_splits(selected)
 
 
 def parse_class_list(text: str) -> list[int]:
@@ -158,3 +178,16 @@ def parse_class_list(text: str) -> list[int]:
             raise DataError(f"Class number {high} in {text!r} is too large (at most {MAX_CLASS_INDEX}).")
         values.update(range(low, high + 1))
     return sorted(values)
+
+
+def format_class_list(classes: list[int]) -> str:
+    """The inverse of :func:`parse_class_list`: [0, 1, 2, 5] -> ``"0-2,5"`` (sorted, runs as ranges)."""
+    parts: list[str] = []
+    values = sorted(set(classes))
+    start = 0
+    for i in range(1, len(values) + 1):
+        if i == len(values) or values[i] != values[i - 1] + 1:
+            first, last = values[start], values[i - 1]
+            parts.append(str(first) if first == last else f"{first}-{last}")
+            start = i
+    return ",".join(parts)

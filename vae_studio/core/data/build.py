@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from vae_studio.core.data.dataset import ImageDataset
+from vae_studio.core.errors import DataError
 
 #: Fraction of the examples used as the test split when a source has no test split.
 TEST_FRACTION = 1 / 6
@@ -49,6 +50,38 @@ def contiguous_labels(
 def held_out_count(count: int) -> int:
     """How many of ``count`` examples go to a test split made by holding out TEST_FRACTION (rounded half up)."""
     return int(count * TEST_FRACTION + 0.5)
+
+
+def ensure_splits(dataset: ImageDataset) -> ImageDataset:
+    """The data set with training images and a test split: without test images, the last
+    TEST_FRACTION of the training images (at least one) is held out, with a note saying so.
+    Raises DataError when there are no training images (or only one, which cannot be split)."""
+    count = len(dataset.train_images)
+    if count == 0:
+        raise DataError(f"The data set {dataset.name!r} has no training images.")
+    if len(dataset.test_images):
+        return dataset
+    if count < 2:
+        raise DataError(f"The data set {dataset.name!r} has one image and no test images; it needs at least two.")
+    cut = count - max(1, held_out_count(count))
+
+    def part(tensor: torch.Tensor | None, test: bool) -> torch.Tensor | None:
+        return None if tensor is None else tensor[cut:] if test else tensor[:cut]
+
+    return dataclasses.replace(
+        dataset,
+        train_images=dataset.train_images[:cut],
+        test_images=dataset.train_images[cut:],
+        train_labels=part(dataset.train_labels, False),
+        test_labels=part(dataset.train_labels, True),
+        train_factors=part(dataset.train_factors, False),
+        test_factors=part(dataset.train_factors, True),
+        notes=dataset.notes
+        + (
+            f"It has no test images: the last {count - cut} of its {count} training images "
+            "are held out as the test split.",
+        ),
+    )
 
 
 def labelled_dataset(

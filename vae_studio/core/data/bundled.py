@@ -6,6 +6,7 @@ the app works offline; ``tools/bundle_datasets.py`` copies and checks them.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from pathlib import Path
 
@@ -47,9 +48,14 @@ CLASS_NAMES: dict[str, tuple[str, ...]] = {
 
 
 def resources_dir() -> Path:
-    """The resources folder: ``$VAE_STUDIO_RESOURCES``, else ``resources/`` at the repository root."""
+    """The resources folder: ``$VAE_STUDIO_RESOURCES``, else the copy an installed wheel carries
+    inside the package (see setup.py), else ``resources/`` at the repository root (a checkout or an
+    editable install)."""
     if os.environ.get("VAE_STUDIO_RESOURCES"):
         return Path(os.environ["VAE_STUDIO_RESOURCES"]).expanduser()
+    installed = importlib.resources.files("vae_studio") / "resources"
+    if isinstance(installed, Path) and installed.is_dir():
+        return installed
     return Path(__file__).resolve().parents[3] / "resources"
 
 

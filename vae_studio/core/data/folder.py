@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,10 +21,39 @@ def _visible(name: str) -> bool:
     return not name.startswith(".")
 
 
-def _files_under(folder: Path) -> list[Path]:
-    return sorted(
-        p for p in folder.rglob("*") if p.is_file() and all(_visible(part) for part in p.relative_to(folder).parts)
-    )
+class _Scan:
+    """Lists the files under a folder, reporting the count as it goes and stopping past a limit."""
+
+    def __init__(self, folder: Path, max_files: int | None, progress: Callable[[int], None] | None) -> None:
+        self.folder, self.max_files, self.progress = folder, max_files, progress
+        self.count = 0
+
+    def add(self, path: Path) -> Path:
+        self.count += 1
+        if self.max_files is not None and self.count > self.max_files:
+            raise TooManyFilesError(
+                f"{self.folder} holds more than {self.max_files:,} files; it may not be the folder you meant. "
+                "Choose a folder of images only, or allow more files (command line: --max-files).",
+                self.max_files,
+            )
+        if self.progress is not None and self.count % 1000 == 0:
+            self.progress(self.count)
+        return path
+
+    def files_under(self, root: Path) -> list[Path]:
+        found = []
+        for dirpath, dirnames, filenames in os.walk(root):  # does not follow links to folders: no loops
+            dirnames[:] = [name for name in dirnames if _visible(name)]
+            found += [self.add(Path(dirpath, name)) for name in filenames if _visible(name)]
+        return sorted(found)
+
+
+class TooManyFilesError(DataError):
+    """An image folder holds more files than the caller allowed (``limit``)."""
+
+    def __init__(self, message: str, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 def _read_image(path: Path, image_size: int, channels: int) -> np.ndarray | None:
@@ -50,7 +80,13 @@ def _read_image(path: Path, image_size: int, channels: int) -> np.ndarray | None
 
 
 def load_image_folder(
-    path: str | Path, image_size: int = 28, channels: int = 1, seed: int = 0
+    path: str | Path,
+    image_size: int = 28,
+    channels: int = 1,
+    seed: int = 0,
+    *,
+    max_files: int | None = None,
+    scan_progress: Callable[[int], None] | None = None,
 ) -> ImageDataset:
     """Load every readable image under ``path``, resized to ``image_size`` square pixels.
 
@@ -59,7 +95,9 @@ def load_image_folder(
     without subfolders the images are unlabelled. Images are converted to
     grayscale (``channels=1``) or RGB (3) and stretched to a square. Files Pillow
     cannot read are skipped and counted in ``skipped_files``. A sixth of each
-    class, chosen by a permutation seeded with ``seed``, becomes the test split.
+    class, chosen by a permutation seeded with ``seed``, becomes the test split. Listing stops with
+    TooManyFilesError past ``max_files`` files (None: no limit; the command line and the window pass
+    DEFAULT_MAX_FOLDER_FILES); ``scan_progress`` hears the count every 1000 files.
     """
     if channels not in (1, 3):
         raise ConfigError(f"Images can have 1 (grayscale) or 3 (RGB) channels, not {channels}.")
@@ -71,10 +109,14 @@ def load_image_folder(
     if not folder.is_dir():
         raise DataError(f"{folder} is not a folder; point to a folder of image files.")
 
-    entries = sorted(p for p in folder.iterdir() if _visible(p.name))
+    scan = _Scan(folder, max_files, scan_progress)
+    try:
+        entries = sorted(p for p in folder.iterdir() if _visible(p.name))
+    except OSError as exc:
+        raise DataError(f"Cannot read the folder {folder}: {exc.strerror or exc}") from exc
     class_dirs = [p for p in entries if p.is_dir()]
-    loose = [p for p in entries if p.is_file()]
-    groups = [(d.name, _files_under(d)) for d in class_dirs] if class_dirs else [("", loose)]
+    loose = [scan.add(p) for p in entries if p.is_file()]
+    groups = [(d.name, scan.files_under(d)) for d in class_dirs] if class_dirs else [("", loose)]
     notes: list[str] = []
     skipped = 0
     if class_dirs and loose:

@@ -10,10 +10,12 @@ downloads are common.
 from __future__ import annotations
 
 import gzip as gzip_module
+import math
 import string
 import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -22,6 +24,8 @@ from vae_studio.core.data.dataset import ImageDataset
 from vae_studio.core.errors import DataError
 
 _GZIP_MAGIC = b"\x1f\x8b"
+# EMNIST's largest split (byclass, 698k images) is 0.55 GB; four times that is still "a data set".
+MAX_IDX_BYTES = 2 * 1024**3
 
 # IDX type code -> big-endian numpy dtype.
 _IDX_DTYPES: dict[int, np.dtype] = {
@@ -38,46 +42,56 @@ _SPLIT_WORDS = {"train": ("train",), "test": ("t10k", "test")}
 _LETTER_NAMES = {i + 1: letter for i, letter in enumerate(string.ascii_lowercase)}
 
 
-def read_idx(path: str | Path) -> np.ndarray:
+def read_idx(path: str | Path, max_bytes: int = MAX_IDX_BYTES) -> np.ndarray:
     """The array stored in an IDX file (gzip-compressed or not), in native byte order.
 
+    Reads no more than the header declares, and refuses a header that declares more than
+    ``max_bytes`` of data, so neither a damaged header nor a gzip bomb can fill the memory.
     Raises DataError naming the file when it is not a readable IDX file.
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as raw_file:
+            compressed = raw_file.read(2) == _GZIP_MAGIC
+            raw_file.seek(0)
+            stream = gzip_module.GzipFile(fileobj=raw_file) if compressed else raw_file
+            return _read_idx_stream(path, stream, max_bytes)
+    except (EOFError, zlib.error, gzip_module.BadGzipFile) as exc:
+        raise DataError(f"{path} is a damaged or incomplete gzip file ({exc}).") from exc
     except OSError as exc:
         raise DataError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-    if raw[:2] == _GZIP_MAGIC:
-        try:
-            raw = gzip_module.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DataError(f"{path} is a damaged or incomplete gzip file ({exc}).") from exc
 
-    if len(raw) < 4:
-        raise DataError(f"{path} is too short to be an IDX file ({len(raw)} bytes).")
-    code, ndim = raw[2], raw[3]
-    if raw[:2] != b"\0\0" or code not in _IDX_DTYPES or ndim == 0:
+
+def _read_idx_stream(path: Path, stream: BinaryIO, max_bytes: int) -> np.ndarray:
+    magic = stream.read(4)
+    if len(magic) < 4:
+        raise DataError(f"{path} is too short to be an IDX file ({len(magic)} bytes).")
+    code, ndim = magic[2], magic[3]
+    if magic[:2] != b"\0\0" or code not in _IDX_DTYPES or ndim == 0:
         raise DataError(
-            f"{path} is not an IDX file: wrong magic number 0x{raw[:4].hex()} "
+            f"{path} is not an IDX file: wrong magic number 0x{magic.hex()} "
             "(expected 0x0000 followed by a type code and the number of dimensions, e.g. 0x00000803)."
         )
-    header_size = 4 + 4 * ndim
-    if len(raw) < header_size:
-        raise DataError(f"{path} is truncated: the header is cut off after {len(raw)} bytes.")
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    dims = stream.read(4 * ndim)
+    if len(dims) < 4 * ndim:
+        raise DataError(f"{path} is truncated: the header is cut off after {4 + len(dims)} bytes.")
+    shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
     dtype = _IDX_DTYPES[code]
-    count = int(np.prod(shape))
-    expected = header_size + count * dtype.itemsize
-    if len(raw) < expected:
+    # Python integers: the product of the dimensions cannot overflow.
+    expected = math.prod(shape) * dtype.itemsize
+    if expected > max_bytes:
         raise DataError(
-            f"{path} is truncated: the header announces shape {shape} ({expected} bytes) "
-            f"but the file holds only {len(raw)} bytes."
+            f"{path} declares shape {shape}, {expected:,} bytes of data; at most {max_bytes:,} are read "
+            "(the header is damaged, or the data set is too large for this app)."
+        )
+    data = stream.read(expected)
+    if len(data) < expected:
+        raise DataError(
+            f"{path} is truncated: the header announces shape {shape} ({4 + 4 * ndim + expected} bytes) "
+            f"but the file holds only {4 + 4 * ndim + len(data)} bytes."
         )
     # astype copies into a writable native-order array, which torch.from_numpy needs.
-    return np.frombuffer(raw, dtype=dtype, count=count, offset=header_size).reshape(shape).astype(
-        dtype.newbyteorder("=")
-    )
+    return np.frombuffer(data, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 def write_idx(path: str | Path, array: np.ndarray, gzip: bool = False) -> None:

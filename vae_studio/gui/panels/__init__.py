@@ -1,1 +1,1 @@
-"""Dockable panels of the main window: one module each; they talk only through the shared AppState."""
+"""The panels of the main window: one module or package each, on the protocol of base.py; they talk only through the shared AppState."""

@@ -27,10 +27,13 @@ from PySide6.QtWidgets import (
 from ...core.app_state import AppState, Event
 from ...core.interpolation import save_png
 from ...core.latent import decode, sample_prior
-from ..deferred_refresh import DeferredRefresh
+from ..work.deferred_refresh import DeferredRefresh
 from ..export_files import export_images, export_stem
-from ..image_grid import ImageGridView
-from ..latest_task import LatestTask, decode_in_background, detached
+from ..widgets.image_grid import ImageGridView
+from ..work.private_copies import decode_in_background, detached
+from ..work.tasks import Task
+from ..widgets.labels import note_label
+from .base import Panel
 
 DEFAULT_GRID = 8
 MAX_GRID = 12
@@ -39,14 +42,15 @@ MAX_TEMPERATURE = 2.0
 EXPORT_SCALE = 2
 
 
-class GenerationPanel(QWidget):
+class GenerationPanel(Panel):
     """A grid of decoded prior samples with a temperature, a new-samples button and a class chooser."""
 
+    name = "generation"
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.seed = 0
-        self._task = LatestTask(self)
+        self._task = Task(self, newest_wins=True)
         self._task.finished.connect(self._show)
         self._task.failed.connect(lambda message: QMessageBox.warning(self, "Generation failed", message))
 
@@ -66,18 +70,29 @@ class GenerationPanel(QWidget):
         self.newSamplesButton = QPushButton("New samples", objectName="newSamplesButton")
         self.newSamplesButton.setToolTip("Draw new points from the prior")
         self.classLabel = QLabel("Class")
-        self.classCombo = QComboBox(objectName="classCombo")
+        self.classCombo = QComboBox(objectName="generationClassCombo")
         self.classCombo.setToolTip("The class the conditional VAE is asked to generate")
-        self.exportButton = QPushButton("Export…", objectName="exportButton")
+        self.exportButton = QPushButton("Export…", objectName="generationExportButton")
         self.exportButton.setToolTip("Save the grid as a PNG image")
         # As tall as the grid at the width it gets, with the caption and export right under it.
         self.sampleView = ImageGridView("No model yet: train one or open a checkpoint.", height_for_width=True)
         self.sampleView.setObjectName("sampleView")
         self.sampleView.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.captionLabel = QLabel(objectName="captionLabel")
-        self.captionLabel.setWordWrap(True)
-        self.captionLabel.setStyleSheet("color: gray;")
+        self.captionLabel = note_label("captionLabel", wrap=True)
 
+        self._lay_out()
+
+        self.gridSpin.valueChanged.connect(self.refresh)
+        self.temperatureSlider.valueChanged.connect(self.refresh)
+        self.classCombo.currentIndexChanged.connect(self.refresh)
+        self.newSamplesButton.clicked.connect(self.new_samples)
+        self.exportButton.clicked.connect(self.export_png)
+        self._updates = DeferredRefresh(self, self._on_model)
+        self.subscribe(self._updates.request, Event.CURRENT_MODEL, Event.WEIGHTS)
+        self._on_model()
+
+    def _lay_out(self) -> None:
+        """The controls over the grid, the caption and export under it."""
         top = QHBoxLayout()
         top.addWidget(QLabel("Grid"))
         top.addWidget(self.gridSpin)
@@ -100,26 +115,9 @@ class GenerationPanel(QWidget):
         layout.addLayout(bottom)
         layout.addStretch(1)
 
-        self.gridSpin.valueChanged.connect(self.refresh)
-        self.temperatureSlider.valueChanged.connect(self.refresh)
-        self.classCombo.currentIndexChanged.connect(self.refresh)
-        self.newSamplesButton.clicked.connect(self.new_samples)
-        self.exportButton.clicked.connect(self.export_png)
-        self._updates = DeferredRefresh(self, self._on_model)
-        self._subscriptions = [(Event.CURRENT_MODEL, self._updates.request)]
-        for event, listener in self._subscriptions:
-            state.subscribe(event, listener)
-        self._on_model()
-
     @property
     def temperature(self) -> float:
         return self.temperatureSlider.value() * TEMPERATURE_STEP
-
-    def shutdown(self) -> None:
-        for event, listener in self._subscriptions:
-            self.state.unsubscribe(event, listener)
-        self._updates.stop()
-        self._task.shutdown()
 
     def new_samples(self) -> None:
         self.seed += 1

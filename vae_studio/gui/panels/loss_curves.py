@@ -19,16 +19,16 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 
 from ...core.app_state import AppState, Event
 from ...core.history import History
-from ..deferred_refresh import DeferredRefresh
+from ..work.deferred_refresh import DeferredRefresh
+from ..widgets.colours import BLUE, GREEN, ORANGE, RED
+from ..widgets.plots import TEXT_PEN, light_plot
+from .base import Panel
 
 DEFAULT_SMOOTHING = 0.6  # TensorBoard's default: steady enough to read, recent enough to follow
 MAX_SMOOTHING = 0.99
 
 # Colour-blind-safe hues (Okabe & Ito) that stay distinct as faint raw lines and bold smoothed ones.
-TOTAL_COLOR = (0, 114, 178)
-RECON_COLOR = (230, 159, 0)
-KL_COLOR = (0, 158, 115)
-TEST_COLOR = (204, 51, 17)
+TOTAL_COLOR, RECON_COLOR, KL_COLOR, TEST_COLOR = BLUE, ORANGE, GREEN, RED
 RAW_ALPHA = 70
 
 
@@ -101,32 +101,42 @@ class _Series:
         return float(self.smooth[self.count - 1]) if self.count else None
 
 
-class LossPanel(QWidget):
+class LossPanel(Panel):
     """Loss curves of ``state.current``; follows HISTORY (live training) and CURRENT_MODEL (another model)."""
 
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+    name = "loss"
 
-        self.lossPlot = pg.PlotWidget(background="w")
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(state, parent)
+
+        self._build_plot()
+        self._build_controls()
+
+        self._history: History | None = None
+        self._variational = True
+        self.smoothingSlider.valueChanged.connect(self._on_smoothing_changed)
+        self.logCheck.toggled.connect(self._on_log_toggled)
+        self._updates = DeferredRefresh(self, self._refresh)
+        self.subscribe(self._updates.request, Event.CURRENT_MODEL, Event.HISTORY)
+        self._show_smoothing()
+        self._refresh()
+
+    def _build_plot(self) -> None:
+        """The plot, its axes, the legend above it and the three curves with the test-loss points."""
+        self.lossPlot = light_plot("loss (nats / image)", "training step")
         self.lossPlot.setObjectName("lossPlot")
         self.lossPlot.setToolTip(
             "Training loss per step (faint: each batch; bold: smoothed) and the test loss after each epoch."
         )
         plot = self.lossPlot.getPlotItem()
-        plot.setLabel("left", "loss (nats / image)")
-        plot.setLabel("bottom", "training step")
-        plot.showGrid(x=True, y=True, alpha=0.15)
         for name in ("left", "bottom"):
             axis = plot.getAxis(name)
-            axis.setPen(pg.mkPen(90, 90, 90))
-            axis.setTextPen(pg.mkPen(40, 40, 40))
             # Without the finest grid level (lines at 1-4 % opacity): the plot is repainted about ten
             # times a second while a model trains, and those lines were a third of each repaint.
             axis.setStyle(maxTickLevel=1)
         # The legend is one row above the plot rather than inside it, where it would hide curves
         # (the log view fills the whole box). It takes the title's cell: this plot has no title.
-        self._legend = pg.LegendItem(colCount=4, labelTextColor=(40, 40, 40), frame=False)
+        self._legend = pg.LegendItem(colCount=4, labelTextColor=TEXT_PEN, frame=False)
         plot.layout.removeItem(plot.titleLabel)
         plot.titleLabel.hide()
         plot.layout.addItem(self._legend, 0, 1)
@@ -143,6 +153,8 @@ class LossPanel(QWidget):
         self._x = np.empty(0)
         self._epochs_drawn = 0  # test-loss points on the plot
 
+    def _build_controls(self) -> None:
+        """Smoothing, log scale and the readout of the latest figures, in one row over the plot."""
         self.smoothingSlider = QSlider(Qt.Orientation.Horizontal)
         self.smoothingSlider.setObjectName("smoothingSlider")
         self.smoothingSlider.setRange(0, round(MAX_SMOOTHING * 100))
@@ -174,16 +186,6 @@ class LossPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(controls)
         layout.addWidget(self.lossPlot, 1)
-
-        self._history: History | None = None
-        self._variational = True
-        self.smoothingSlider.valueChanged.connect(self._on_smoothing_changed)
-        self.logCheck.toggled.connect(self._on_log_toggled)
-        self._updates = DeferredRefresh(self, self._refresh)
-        state.subscribe(Event.CURRENT_MODEL, self._updates.request)
-        state.subscribe(Event.HISTORY, self._updates.request)
-        self._show_smoothing()
-        self._refresh()
 
     @property
     def smoothing(self) -> float:

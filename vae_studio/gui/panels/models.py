@@ -31,6 +31,7 @@ from ...core.app_state import AppState, Event
 from ...core.checkpoint import FILE_SUFFIX, save_checkpoint
 from ...core.errors import VaeStudioError
 from ...core.trained_model import TrainedModel
+from .base import Panel
 
 CHECKPOINT_FILTER = f"VAE Studio checkpoints (*{FILE_SUFFIX})"
 _FOLDER_KEY = "files/checkpointFolder"
@@ -128,16 +129,16 @@ class _ModelDelegate(QStyledItemDelegate):
         editor.setGeometry(rect.left() + 2, rect.top() + 2, rect.width() - 4, name_h + 2 * self.PADDING)
 
 
-class ModelsPanel(QWidget):
+class ModelsPanel(Panel):
     """Lists ``state.models``; selecting one makes it current. Locked while a model trains, because
     the training run's snapshots are shown as the current model's map."""
+
+    name = "models"
 
     status_message = Signal(str)  # a short confirmation for the window's status bar
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("modelsPanel")
-        self.state = state
+        super().__init__(state, parent)
         self._syncing = False
 
         self.list = QListWidget(self)
@@ -178,6 +179,13 @@ class ModelsPanel(QWidget):
             QKeySequence.StandardKey.Delete,
         )
 
+        self._lay_out()
+
+        self.subscribe(self._sync, Event.MODELS, Event.CURRENT_MODEL, Event.TRAINING)
+        self._sync()
+
+    def _lay_out(self) -> None:
+        """The list (or its empty message) over a row of tool buttons for the actions."""
         buttons = QHBoxLayout()
         buttons.setSpacing(4)
         for action in (self.rename_action, self.save_action, self.save_as_action, self.remove_action):
@@ -194,10 +202,6 @@ class ModelsPanel(QWidget):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.empty_label, 1)
         layout.addLayout(buttons)
-
-        for event in (Event.MODELS, Event.CURRENT_MODEL, Event.TRAINING):
-            state.subscribe(event, self._sync)
-        self._sync()
 
     def _action(
         self,
@@ -290,7 +294,7 @@ class ModelsPanel(QWidget):
             return False
         path = trained.path
         if choose_path or path is None:
-            path = self._ask_save_path(trained)
+            path = self.ask_save_path(trained)
             if path is None:
                 return False
         try:
@@ -303,7 +307,7 @@ class ModelsPanel(QWidget):
         self.status_message.emit(f"Saved “{trained.name}” to {path}")
         return True
 
-    def _ask_save_path(self, trained: TrainedModel) -> Path | None:
+    def ask_save_path(self, trained: TrainedModel) -> Path | None:
         """The file to save ``trained`` to, from a dialog; None when cancelled."""
         start = trained.path or Path(checkpoint_folder()) / checkpoint_file_name(trained.name)
         name, _ = QFileDialog.getSaveFileName(self, f"Save “{trained.name}”", str(start), CHECKPOINT_FILTER)
@@ -318,12 +322,12 @@ class ModelsPanel(QWidget):
         trained = self.state.current
         if trained is None or self.state.training:
             return
-        if trained.unsaved and not self._confirm_remove(trained):
+        if trained.unsaved and not self.confirm_remove(trained):
             return
         self.state.remove_model(trained)
         self.status_message.emit(f"Removed “{trained.name}” from the session")
 
-    def _confirm_remove(self, trained: TrainedModel) -> bool:
+    def confirm_remove(self, trained: TrainedModel) -> bool:
         answer = QMessageBox.question(
             self,
             "Remove model",

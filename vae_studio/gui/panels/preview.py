@@ -9,18 +9,20 @@ encoding), and nothing is drawn while the panel is hidden behind another tab (gu
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from ...core.app_state import AppState, Event
-from ...core.latent import decode, posterior_samples
-from ..conditioning import decode_label
-from ..deferred_refresh import DeferredRefresh
-from ..images import to_qimage
+from ...core.app_state import POSTERIOR_SAMPLES, AppState, Event
+from ...core.latent import decode
+from ..work.deferred_refresh import DeferredRefresh
+from ..widgets.images import to_qimage, to_qpixmap
+from .base import ExportError, Panel
 
-POSTERIOR_SAMPLES = 8  # the same n and seed as the latent map's sample cloud, so both show the same draws
+EXPORT_SIDE = 256  # exported decoded images are enlarged (nearest neighbour) to about this side
 SHOWN_DIMS = 6  # μ and σ beyond this many dimensions are elided: the panel is narrow
 COORD_DIMS = 8
 
@@ -95,13 +97,14 @@ def _captioned(view: QWidget, caption: str) -> QWidget:
     return box
 
 
-class PreviewPanel(QWidget):
+class PreviewPanel(Panel):
     """The decoded probe point, large, with its coordinates; the selected test image's original,
     reconstruction and posterior."""
 
+    name = "preview"
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.decodedView = PixelImageView("Click or drag on the latent map to decode a point", minimum=112)
         self.decodedView.setObjectName("decodedView")
         self.decodedView.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -153,23 +156,12 @@ class PreviewPanel(QWidget):
         # the selected image's ten decodings once per event-loop turn of changes.
         self._updates = DeferredRefresh(self, self._show_selection)
         self._updates.on_screen_changed.connect(self._on_screen_changed)
-        self._subscriptions = [
-            (Event.PROBE, self._on_probe),
-            (Event.SELECTION, self._on_selection),
-            (Event.CURRENT_MODEL, self._on_model),
-            (Event.ENCODING, self._updates.request),
-            (Event.DATASET, self._updates.request),
-        ]
-        for event, listener in self._subscriptions:
-            state.subscribe(event, listener)
+        self.subscribe(self._on_probe, Event.PROBE)
+        self.subscribe(self._on_selection, Event.SELECTION)
+        self.subscribe(self._on_model, Event.CURRENT_MODEL, Event.WEIGHTS)
+        self.subscribe(self._updates.request, Event.ENCODING, Event.DATASET)
         self._show_probe()
         self._show_selection()
-
-    def shutdown(self) -> None:
-        """Stop listening to the state (the panel has no threads)."""
-        self._updates.stop()
-        for event, listener in self._subscriptions:
-            self.state.unsubscribe(event, listener)
 
     def _on_probe(self) -> None:
         # A click or drag on the map: answered in the same turn (the click-to-preview latency).
@@ -197,13 +189,22 @@ class PreviewPanel(QWidget):
             self.decodedView.set_image(None)
             self.coordsLabel.setText("")
             return
-        label = decode_label(self.state)
+        label = self.state.decode_label()
         self.decodedView.set_image(decode(current.model, probe, label)[0])
         text = f"z = {_format_vector(probe, COORD_DIMS)}"
         if label is not None:
             names = current.class_names
             text += f"\ndecoded as class {names[label] if label < len(names) else label}"
         self.coordsLabel.setText(text)
+
+    def export_image(self, path: str | os.PathLike[str]) -> None:
+        """Save the last decoded image as a PNG, enlarged to about EXPORT_SIDE pixels with crisp pixels."""
+        image = self.decodedView.image()
+        if image is None:
+            raise ExportError("no image has been decoded yet: click a point on the latent map first.")
+        scale = max(1, EXPORT_SIDE // max(image.shape[-2:]))
+        if not to_qpixmap(image, scale).save(str(path), "PNG"):
+            raise ExportError("the file could not be written.")
 
     def _show_selection(self) -> None:
         state = self.state
@@ -231,7 +232,7 @@ class PreviewPanel(QWidget):
             self.selectionBox.show()
             return
         assert current is not None and encoding is not None
-        model, label = current.model, decode_label(state)
+        model, label = current.model, state.decode_label()
         mu = encoding.mu[index]
         self.reconstructionView.set_image(decode(model, mu, label)[0])
         stats = f"μ = {_format_vector(mu, SHOWN_DIMS)}"
@@ -239,7 +240,7 @@ class PreviewPanel(QWidget):
         if variational:
             logvar = encoding.logvar[index]
             stats += f"\nσ = {_format_vector(np.exp(0.5 * logvar), SHOWN_DIMS)}"
-            samples = decode(model, posterior_samples(mu, logvar, n=POSTERIOR_SAMPLES, seed=index), label)
+            samples = decode(model, state.selection_samples(), label)
             for view, image in zip(self.sampleViews, samples):
                 view.set_image(image)
         self.statsLabel.setText(stats)

@@ -19,8 +19,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBo
 from ...core.app_state import AppState, Event
 from ...core.replay import Replay
 from ...core.trained_model import TrainedModel
-from ..colours import UNLABELLED, class_colours
-from ..deferred_refresh import DeferredRefresh
+from ..widgets.colours import UNLABELLED, class_colours
+from ..work.deferred_refresh import DeferredRefresh
+from .base import Panel
 
 # The same test images at every snapshot; 2,000 show the shape of the cloud and keep 100 snapshots
 # of a 32-D model near 25 MB.
@@ -34,12 +35,13 @@ IDLE_TEXT = (
 )
 
 
-class ReplayPanel(QWidget):
+class ReplayPanel(Panel):
     """Snapshots of the test codes during the last training run, on a slider with play/pause."""
 
+    name = "replay"
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.replay = Replay()
         self._model: TrainedModel | None = None  # the model this replay records
         self._rows: np.ndarray | None = None  # the test images it follows
@@ -62,13 +64,13 @@ class ReplayPanel(QWidget):
         self.legend.setParentItem(self.replayPlot.getPlotItem().getViewBox())
 
         style = self.style()
-        self.playButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play", objectName="playButton")
+        self.playButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play", objectName="replayPlayButton")
         self.playButton.setCheckable(True)
         self.playButton.toggled.connect(self._on_play_toggled)
         self.frameSlider = QSlider(Qt.Orientation.Horizontal, objectName="frameSlider")
         self.frameSlider.setRange(0, 0)
         self.frameSlider.valueChanged.connect(self.show_frame)
-        self.speedSpin = QSpinBox(objectName="speedSpin")
+        self.speedSpin = QSpinBox(objectName="replaySpeedSpin")
         self.speedSpin.setRange(1, 30)
         self.speedSpin.setValue(DEFAULT_FPS)
         self.speedSpin.setSuffix(" fps")
@@ -89,16 +91,9 @@ class ReplayPanel(QWidget):
 
         self._updates = DeferredRefresh(self, self._show_recording)
         self._updates.on_screen_changed.connect(self._on_screen_changed)
-        self._subscriptions = [(Event.TRAINING, self._on_training), (Event.ENCODING, self._on_encoding)]
-        for event, listener in self._subscriptions:
-            state.subscribe(event, listener)
+        self.subscribe(self._on_training, Event.TRAINING)
+        self.subscribe(self._on_encoding, Event.ENCODING)
         self._update_controls()
-
-    def shutdown(self) -> None:
-        for event, listener in self._subscriptions:
-            self.state.unsubscribe(event, listener)
-        self._updates.stop()
-        self._timer.stop()
 
     # -- recording -------------------------------------------------------------------------
     def _on_training(self) -> None:

@@ -37,10 +37,13 @@ from PySide6.QtWidgets import (
 from ...core.app_state import AppState, Event
 from ...core.factors import FactorAnalysis, factor_analysis
 from ...core.traversal import DimensionUsage, Traversal, dimension_usage, traversal_values, traverse
-from ..conditioning import decode_label
-from ..deferred_refresh import DeferredRefresh
-from ..image_grid import ImageGridView
-from ..latest_task import LatestTask, decode_in_background, detached
+from ..work.deferred_refresh import DeferredRefresh
+from ..widgets.image_grid import ImageGridView
+from ..work.private_copies import decode_in_background, detached
+from ..work.tasks import Task
+from ..widgets.labels import note_label
+from ..widgets.colours import BLUE, GREY
+from .base import Panel
 
 POINTS = (("probe", "Clicked map point"), ("selected", "Selected image's μ"), ("origin", "Prior mean (0)"))
 DEFAULT_ROWS = 10
@@ -51,8 +54,7 @@ DEFAULT_SPAN = 3.0  # the prior's ±3σ
 FACTORS_ON_GUI_THREAD = 100_000
 KL_PLOT_HEIGHT = 150
 FACTOR_ROWS_SHOWN = 12  # the factor table scrolls beyond this many rows
-ACTIVE_COLOUR = (0, 114, 178)
-INACTIVE_COLOUR = (170, 170, 170)
+ACTIVE_COLOUR, INACTIVE_COLOUR = BLUE, GREY
 COLLAPSE_STYLE = (
     "QLabel { background: #f8d7da; color: #58151c; border: 1px solid #e0a0a8; border-radius: 3px; padding: 4px; }"
 )
@@ -64,19 +66,20 @@ def _heat(value: float) -> QColor:
     return QColor(round(255 - 225 * v), round(255 - 150 * v), round(255 - 75 * v))
 
 
-class TraversalPanel(QWidget):
+class TraversalPanel(Panel):
     """Latent traversals ordered by dimension use, KL per dimension, and the factor table for shapes."""
 
+    name = "traversal"
+
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
+        super().__init__(state, parent)
         self.usage: DimensionUsage | None = None
         self.traversal: Traversal | None = None
         self.factors: FactorAnalysis | None = None
-        self._grid_task = LatestTask(self)
+        self._grid_task = Task(self, newest_wins=True)
         self._grid_task.finished.connect(self._show_traversal)
         self._grid_task.failed.connect(lambda message: QMessageBox.warning(self, "Traversal failed", message))
-        self._factor_task = LatestTask(self)
+        self._factor_task = Task(self, newest_wins=True)
         self._factor_task.finished.connect(self._show_factors)
         self._factor_task.failed.connect(lambda message: QMessageBox.warning(self, "Factor analysis failed", message))
 
@@ -93,15 +96,8 @@ class TraversalPanel(QWidget):
         layout.addStretch(1)
 
         self._updates = DeferredRefresh(self, self._on_encoding)
-        self._subscriptions = [
-            (Event.CURRENT_MODEL, self._updates.request),  # new weights: every row decodes anew
-            (Event.ENCODING, self._updates.request),
-            (Event.DATASET, self._updates.request),
-            (Event.PROBE, self._on_point),
-            (Event.SELECTION, self._on_point),
-        ]
-        for event, listener in self._subscriptions:
-            state.subscribe(event, listener)
+        self.subscribe(self._updates.request, Event.CURRENT_MODEL, Event.WEIGHTS, Event.ENCODING, Event.DATASET)
+        self.subscribe(self._on_point, Event.PROBE, Event.SELECTION)
         self._on_encoding()
 
     # -- construction -------------------------------------------------------------------
@@ -110,10 +106,10 @@ class TraversalPanel(QWidget):
         for key, label in POINTS:
             self.pointCombo.addItem(label, key)
         self.pointCombo.setToolTip("The latent point whose dimensions are varied one at a time")
-        self.rowsSpin = QSpinBox(objectName="rowsSpin")
+        self.rowsSpin = QSpinBox(objectName="traversalRowsSpin")
         self.rowsSpin.setRange(1, 1)
         self.rowsSpin.setToolTip("Show the rows of this many dimensions, the most used first")
-        self.stepsSpin = QSpinBox(objectName="stepsSpin")
+        self.stepsSpin = QSpinBox(objectName="traversalStepsSpin")
         self.stepsSpin.setRange(3, 21)
         self.stepsSpin.setValue(DEFAULT_STEPS)
         self.stepsSpin.setToolTip("Pictures per row")
@@ -136,9 +132,7 @@ class TraversalPanel(QWidget):
         self.traversalView.setObjectName("traversalView")
         # Its natural size (2x) when there is room, under the controls rather than floating mid-box.
         self.traversalView.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.pointLabel = QLabel(objectName="pointLabel")
-        self.pointLabel.setWordWrap(True)
-        self.pointLabel.setStyleSheet("color: gray;")
+        self.pointLabel = note_label("pointLabel", wrap=True)
 
         controls = QFormLayout()
         controls.addRow("From", self.pointCombo)
@@ -203,13 +197,6 @@ class TraversalPanel(QWidget):
         self.factorBox.hide()
 
     # -- public ------------------------------------------------------------------------
-    def shutdown(self) -> None:
-        for event, listener in self._subscriptions:
-            self.state.unsubscribe(event, listener)
-        self._updates.stop()
-        self._grid_task.shutdown()
-        self._factor_task.shutdown()
-
     # -- dimension use -------------------------------------------------------------------
     def _encoding_mu(self) -> np.ndarray | None:
         """The test split's μ for the current model, or None while it is not (yet) encoded."""
@@ -278,22 +265,21 @@ class TraversalPanel(QWidget):
             return mu[index].astype(np.float64), f"μ of test image #{index}"
         return np.zeros(d), "the prior's mean, 0" + ("" if choice == "origin" else " (nothing chosen on the map yet)")
 
+    def _clear_traversal(self, placeholder: str) -> None:
+        self._grid_task.cancel()
+        self.traversal = None
+        self.traversalView.set_images(None)
+        self.traversalView.set_placeholder(placeholder)
+        self.pointLabel.setText("")
+
     def _update_traversal(self) -> None:
         current, usage = self.state.current, self.usage
         if current is None:
-            self._grid_task.cancel()
-            self.traversal = None
-            self.traversalView.set_images(None)
-            self.traversalView.set_placeholder("No model yet: train one or open a checkpoint.")
-            self.pointLabel.setText("")
+            self._clear_traversal("No model yet: train one or open a checkpoint.")
             return
         if usage is None or len(usage.active) != current.config.latent_dim:
             # Another model is shown and its encoding is still on the way: the old usage does not apply.
-            self._grid_task.cancel()
-            self.traversal = None
-            self.traversalView.set_images(None)
-            self.traversalView.set_placeholder("Waiting for the latent map to encode the test images…")
-            self.pointLabel.setText("")
+            self._clear_traversal("Waiting for the latent map to encode the test images…")
             return
         d = current.config.latent_dim
         z, described = self._start_point(d)
@@ -303,7 +289,7 @@ class TraversalPanel(QWidget):
         # A VAE's codes live on the prior's scale; an AE's may not, so it moves by its codes' spread.
         values = traversal_values(steps, span) if variational else traversal_values(steps, span, mu)
         dims = usage.order[: self.rowsSpin.value()]
-        label = decode_label(self.state)
+        label = self.state.decode_label()
         background = decode_in_background(current.model, len(dims) * steps)
         model = detached(current.model) if background else current.model
         self._grid_task.request(lambda: traverse(model, z, dims, values, label), background=background)

@@ -1,0 +1,100 @@
+"""The trainer callback that throttles reports (core/training_report.py), the throttle and History's growth."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from vae_studio.core import training_report
+from vae_studio.core.config import TrainConfig
+from vae_studio.core.history import History
+from vae_studio.core.recipe import new_trained_model, training_data
+from vae_studio.core.throttle import Throttle
+from vae_studio.core.trainer import Trainer
+from vae_studio.core.training_report import (
+    EpochFigures,
+    RateWindow,
+    Snapshot,
+    StepFigures,
+    TrainingReporter,
+    take_snapshot,
+)
+
+
+def test_throttle_lets_one_report_through_per_interval() -> None:
+    throttle = Throttle(0.1)
+    assert [throttle.due(t) for t in (0.0, 0.05, 0.099, 0.1, 0.15, 0.25)] == [True, False, False, True, False, True]
+
+
+def test_rate_window_forgets_what_is_older_than_the_window() -> None:
+    rate = RateWindow(batch_size=10, window_s=3.0)
+    assert rate.mark(0, now=0.0) is None
+    assert rate.mark(100, now=1.0) == pytest.approx(1000.0)
+    rate.mark(100, now=5.0)  # a pause of four seconds
+    # The window starts at the last mark at least three seconds old (t = 1), not at the run's start:
+    # 50 steps of 10 images in 5 s (the whole run's average would be 150 * 10 / 6 = 250).
+    assert rate.mark(150, now=6.0) == pytest.approx(100.0)
+
+
+def test_history_grows_steps_and_epochs_together() -> None:
+    history = History()
+    history.extend_steps(np.array([3.0, 2.0]), [2.5, 1.5], [0.5, 0.5])
+    history.append_epoch(2.4, 2.2, 1.8, 0.4, end_step=2)
+    assert (history.steps, history.epochs) == (2, 1)
+    assert history.step_loss == [3.0, 2.0] and history.epoch_end_step == [2.0]
+    with pytest.raises(ValueError):
+        history.extend_steps([1.0], [1.0, 2.0], [0.0])
+
+
+@pytest.fixture(scope="module")
+def run_reports() -> tuple[list[object], History, int]:
+    """A tiny real run reported with snapshots every 5 steps; returns (messages, the trainer's history, steps)."""
+    torch.manual_seed(0)
+    config = TrainConfig(dataset="mnist", train_subset=400, epochs=2, batch_size=20)
+    dataset = training_data(config)
+    trained = new_trained_model(dataset, config, "reported")
+    messages: list[object] = []
+    test_images = dataset.test_images[:50]
+    reporter = TrainingReporter(
+        messages.append, batch_size=config.batch_size, epochs=config.epochs, refresh_steps=5,
+        snapshot=lambda step: take_snapshot(trained.model, step, test_images, None),
+    )  # fmt: skip
+    trainer = Trainer(trained.model, dataset, config, history=trained.history)
+    reporter.attach(trainer)
+    # The receiver shows each snapshot at once (as the window does when it keeps up), and
+    # snapshots come exactly as the refresh setting says (no share of the run's time to keep to).
+    trainer.on_step(lambda _report: reporter.snapshot_taken.set())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training_report, "SNAPSHOT_TIME_SHARE", math.inf)
+        reporter.start()
+        result = trainer.run()
+    reporter.flush()
+    return messages, trained.history, result.steps
+
+
+def test_reports_rebuild_the_trainers_history_exactly(run_reports) -> None:
+    messages, trainer_history, steps = run_reports
+    rebuilt = History()
+    for message in messages:
+        if isinstance(message, (StepFigures, EpochFigures)):
+            message.add_to(rebuilt)
+    assert rebuilt.to_arrays().keys() == trainer_history.to_arrays().keys()
+    for name, values in trainer_history.to_arrays().items():
+        np.testing.assert_allclose(rebuilt.to_arrays()[name], values, err_msg=name)
+    assert rebuilt.steps == steps == 40
+
+
+def test_step_figures_cover_every_step_and_snapshots_follow_the_refresh_setting(run_reports) -> None:
+    messages, _history, steps = run_reports
+    figures = [m for m in messages if isinstance(m, StepFigures)]
+    snapshots = [m for m in messages if isinstance(m, Snapshot)]
+    # Every figure carries the steps since the one before, and the last one ends the run.
+    assert [f.step for f in figures] == list(np.cumsum([len(f.new_loss) for f in figures]))
+    assert figures[-1].step == steps and figures[-1].epochs == 2
+    assert [s.step for s in snapshots] == list(range(0, steps + 1, 5))
+    assert snapshots[0].encoding.mu.shape == (50, 2)
+    epochs = [m for m in messages if isinstance(m, EpochFigures)]
+    assert [e.step for e in epochs] == [20, 40]

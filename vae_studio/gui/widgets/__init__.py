@@ -1,0 +1,1 @@
+"""Reusable drawing widgets: images, image grids, class colours."""

@@ -1,0 +1,22 @@
+"""Plots on a white background (loss curves, score histograms, ROC): one look for all of them."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+
+AXIS_PEN = (90, 90, 90)
+TEXT_PEN = (40, 40, 40)  # axis numbers, legends and notes on a white plot
+
+
+def light_plot(left: str, bottom: str) -> pg.PlotWidget:
+    """A white plot with labelled, grey axes and a faint grid."""
+    plot = pg.PlotWidget(background="w")
+    item = plot.getPlotItem()
+    item.setLabel("left", left)
+    item.setLabel("bottom", bottom)
+    item.showGrid(x=True, y=True, alpha=0.15)
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(AXIS_PEN))
+        axis.setTextPen(pg.mkPen(TEXT_PEN))
+    return plot
