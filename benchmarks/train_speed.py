@@ -27,10 +27,13 @@ Measured on the bundled MNIST (resources/mnist, 60,000 train / 10,000 test image
 Busy machines. Each timed epoch also prints how many CPU cores other processes kept busy meanwhile
 (from /proc/stat, so it sees other containers too). Torch's OpenMP threads spin-wait between
 parallel regions; when another process holds a core, a 2-thread loop on a 2-core machine loses its
-timeslices at every barrier and slows down 10-50x (measured: ~4 ms -> 60-200 ms per step with one
-core busy elsewhere; 1 thread or OMP_WAIT_POLICY=PASSIVE: ~7-9 ms). Figures taken while others are
+timeslices at every barrier and slows down 4-10x (docs/PERFORMANCE.md). Figures taken while others are
 busy say little about either loop: use ``--wait-quiet SECONDS`` on a shared machine, or compare
-``--threads 1`` runs. Compare figures from one run only.
+``--threads 1`` runs. Compare figures from one run only. The app's thread policy
+(vae_studio.core.threads: as many threads as free cores, at start and while training) is applied
+here as in the CLI; ``--busy`` (or ``--busy-only``) measures it: training in fresh processes, quiet and with one
+core kept busy by another program, with torch's defaults and with the policy, interleaved, and
+prints the busy/quiet ratio of each (issue 10's target: >= 0.65 with the policy).
 """
 
 from __future__ import annotations
@@ -40,18 +43,19 @@ import gzip
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import torch
-from torch import nn, optim
-from torch.nn import functional as F
-
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+import torch  # noqa: E402
+from torch import nn, optim  # noqa: E402
+from torch.nn import functional as F  # noqa: E402
 
 from vae_studio.core.config import ModelConfig, TrainConfig  # noqa: E402
 from vae_studio.core.data import load_dataset  # noqa: E402
@@ -59,6 +63,7 @@ from vae_studio.core.data.bundled import bundled_folder  # noqa: E402
 from vae_studio.core.latent import encode  # noqa: E402
 from vae_studio.core.metrics import evaluate_loss  # noqa: E402
 from vae_studio.core.models import build_model  # noqa: E402
+from vae_studio.core.threads import ThreadGovernor, busy_cpu_seconds, configure_threads  # noqa: E402
 from vae_studio.core.trainer import RunControl, Trainer  # noqa: E402
 
 TARGET_RATIO = 2.5
@@ -236,6 +241,7 @@ class Ours:
 
         trainer = Trainer(self.model, self.dataset, train_config(epochs, self.seed))
         trainer.on_step(on_step)
+        trainer.on_step(ThreadGovernor().on_step)  # as vae-studio train does
         trainer.on_epoch(lambda report: start())
         start()
         result = trainer.run()
@@ -254,26 +260,17 @@ class OtherLoad:
     (Linux); stop() returns None where that cannot be read."""
 
     def start(self) -> OtherLoad:
-        self._busy = _busy_seconds()
+        self._busy = busy_cpu_seconds()
         self._own = time.process_time()
         self._wall = time.perf_counter()
         return self
 
     def stop(self) -> float | None:
-        busy = _busy_seconds()
+        busy = busy_cpu_seconds()
         if busy is None or self._busy is None:
             return None
         wall = max(time.perf_counter() - self._wall, 1e-9)
         return max(0.0, (busy - self._busy - (time.process_time() - self._own)) / wall)
-
-
-def _busy_seconds() -> float | None:
-    try:
-        with open("/proc/stat") as f:
-            ticks = [int(v) for v in f.readline().split()[1:]]
-        return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
-    except (OSError, ValueError, IndexError, AttributeError):
-        return None
 
 
 QUIET_LOAD = 0.25  # cores used by other processes below which the machine counts as quiet
@@ -364,6 +361,85 @@ def measure_speed(dataset, args) -> dict[str, object]:
     return figures
 
 
+# --------------------------------------------------------------------------------------------
+# A busy machine: the command line's training quiet and with one core kept busy by another program
+# (a student's browser), each in a fresh process as ``vae-studio train`` starts, with torch's own
+# thread defaults and with the app's thread policy (vae_studio.core.threads), interleaved.
+
+BUSY_CHILD = r"""
+import os, sys, time
+if sys.argv[1] == "policy":
+    from vae_studio.core.threads import configure_threads
+    choice = configure_threads()
+import torch
+from vae_studio.core.threads import ThreadGovernor
+from vae_studio.core.data import load_dataset
+from vae_studio.core.models import build_model
+from vae_studio.core.trainer import RunControl, Trainer
+from benchmarks.train_speed import MODEL_CONFIG, train_config
+steps, skip = int(sys.argv[2]), 10
+control, marks = RunControl(), {}
+def on_step(report):
+    if report.step in (skip, steps):
+        marks[report.step] = time.perf_counter()
+    if report.step >= steps:
+        control.stop()
+dataset = load_dataset("mnist")
+trainer = Trainer(build_model(MODEL_CONFIG, seed=1), dataset, train_config(1, 1), control=control)
+trainer.on_step(on_step)
+if sys.argv[1] == "policy":
+    trainer.on_step(ThreadGovernor().on_step)  # as vae-studio train does
+trainer.run()
+print("RATE", (steps - skip) * trainer.config.batch_size / (marks[steps] - marks[skip]), torch.get_num_threads())
+"""
+BUSY_TARGET = 0.65  # busy throughput / quiet throughput, target 2 of issue 10
+
+
+def _child_rate(policy: str, steps: int) -> tuple[float, int]:
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    result = subprocess.run(
+        [sys.executable, "-c", BUSY_CHILD, policy, str(steps)], env=env, cwd=REPO, capture_output=True, text=True
+    )
+    lines = [line.split() for line in result.stdout.splitlines() if line.startswith("RATE ")]
+    if not lines:
+        raise SystemExit(f"the training child failed:\n{result.stderr[-2000:]}")
+    return float(lines[0][1]), int(lines[0][2])
+
+
+def measure_busy(args) -> dict[str, float]:
+    """Samples/s quiet and with one core kept busy, per policy; returns busy/quiet per policy."""
+    rates: dict[tuple[str, str], list[float]] = {}
+    for round_index in range(args.busy_repeats):
+        for policy in ("torch-default", "policy"):
+            for condition in ("quiet", "busy"):
+                spinner = None
+                if condition == "busy":  # another program keeps one core busy
+                    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                    time.sleep(0.5)
+                try:
+                    load = OtherLoad().start()
+                    rate, threads = _child_rate(policy, args.busy_steps)
+                    others = load.stop()
+                finally:
+                    if spinner is not None:
+                        spinner.kill()
+                        spinner.wait()
+                rates.setdefault((policy, condition), []).append(rate)
+                print(
+                    f"round {round_index + 1}: {policy:13s} {condition:5s} {threads} threads  {_fmt(rate, others)} "
+                    f"samples/s  (load average {os.getloadavg()[0]:.1f})",
+                    flush=True,
+                )
+    ratios = {}
+    for policy in ("torch-default", "policy"):
+        quiet = statistics.median(rates[(policy, "quiet")])
+        busy = statistics.median(rates[(policy, "busy")])
+        ratios[policy] = busy / quiet
+        print(f"{policy:13s} quiet {quiet:8,.0f}  one busy core {busy:8,.0f}  busy/quiet {busy / quiet:.2f}")
+    return ratios
+
+
 def measure_encode(dataset, model, repeats: int = 3) -> float:
     images = torch.cat([dataset.train_images, dataset.test_images])
     encode(model, images)  # warm-up
@@ -430,21 +506,33 @@ def main(argv: list[str] | None = None) -> int:
         help="per measurement, wait up to this long for other processes to go quiet, and measure again "
         "while they were busy during it (default 0: measure at once)",
     )
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads before anything runs")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch's threads (default: the thread policy's choice, as the CLI)"
+    )
+    parser.add_argument("--busy", action="store_true", help="also train quiet and with one core kept busy (issue 10)")
+    parser.add_argument("--busy-only", action="store_true", help="only the busy-machine measurement")
+    parser.add_argument("--busy-repeats", type=int, default=3, help="interleaved rounds of the busy measurement")
+    parser.add_argument("--busy-steps", type=int, default=150, help="training steps per busy-measurement process")
     parser.add_argument(
         "--scale", action="store_true", help="also samples/s per device and for 1 vs 2 gloo processes (train_scale.py)"
     )
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.repeats < 1:
         parser.error("--epochs and --repeats must be at least 1")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    print(f"threads: {configure_threads(args.threads).describe()}")
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}")
     dataset = load_dataset("mnist")
     print(f"MNIST: {len(dataset.train_images):,} train / {len(dataset.test_images):,} test images")
 
     summary: list[tuple[str, str, str, bool]] = []
+    if args.busy or args.busy_only:
+        print("\n== one core kept busy by another program ==", flush=True)
+        for policy, ratio in measure_busy(args).items():
+            target = f">= {BUSY_TARGET:.2f}" if policy == "policy" else "(reference)"
+            summary.append((f"busy/quiet, {policy}", f"{ratio:.2f}", target, ratio >= BUSY_TARGET))
+        if args.busy_only:
+            args.skip_speed = args.skip_encode = args.skip_quality = True
     model = None
     if not args.skip_speed:
         print("\n== training speed ==", flush=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
 
+from vae_studio.core import training_report
 from vae_studio.core.config import TrainConfig
 from vae_studio.core.history import History
 from vae_studio.core.recipe import new_trained_model, training_data
@@ -61,10 +64,13 @@ def run_reports() -> tuple[list[object], History, int]:
     )  # fmt: skip
     trainer = Trainer(trained.model, dataset, config, history=trained.history)
     reporter.attach(trainer)
-    reporter.start()
-    # The receiver shows each snapshot at once (as the window does when it keeps up).
+    # The receiver shows each snapshot at once (as the window does when it keeps up), and
+    # snapshots come exactly as the refresh setting says (no share of the run's time to keep to).
     trainer.on_step(lambda _report: reporter.snapshot_taken.set())
-    result = trainer.run()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training_report, "SNAPSHOT_TIME_SHARE", math.inf)
+        reporter.start()
+        result = trainer.run()
     reporter.flush()
     return messages, trained.history, result.steps
 

@@ -5,6 +5,7 @@ Runs are tiny (a few hundred MNIST images, one epoch) so each test takes a secon
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -14,6 +15,7 @@ import torch
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
+from vae_studio.core import training_report
 from vae_studio.core.app_state import AppState, Event
 from vae_studio.core.config import TrainConfig
 from vae_studio.core.latent import decode, encode
@@ -223,7 +225,10 @@ def test_a_diverging_run_warns_and_keeps_the_app_usable(
     assert len(warnings) == 1
 
 
-def test_the_map_refresh_can_change_mid_run(qtbot, panel: TrainingPanel, state: AppState) -> None:
+def test_the_map_refresh_can_change_mid_run(
+    qtbot, panel: TrainingPanel, state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(training_report, "SNAPSHOT_TIME_SHARE", math.inf)  # snapshots as often as the setting says
     configure(panel, subset=256, batch=16, epochs=1, refresh=10_000)  # 16 steps
     encodings: list[int] = []
     state.subscribe(Event.ENCODING, lambda: encodings.append(0) if state.encoding is not None else None)
@@ -231,6 +236,21 @@ def test_the_map_refresh_can_change_mid_run(qtbot, panel: TrainingPanel, state: 
     panel.refreshStepsSpin.setValue(2)
     wait_until_idle(qtbot, state)
     assert len(encodings) >= 5  # with the first setting: the untrained map and the final one only
+
+
+def test_snapshots_take_a_bounded_share_of_the_run(
+    qtbot, panel: TrainingPanel, state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However often the map refresh asks for one, a snapshot waits until the training since the last
+    one is long enough for its encoding to be a small share of the run (issue 10)."""
+    monkeypatch.setattr(training_report, "SNAPSHOT_TIME_SHARE", 1e-6)  # a millionth: none fits in this run
+    configure(panel, subset=256, batch=16, epochs=1, refresh=1)  # 16 steps, a snapshot asked for at each
+    encodings: list[int] = []
+    state.subscribe(Event.ENCODING, lambda: encodings.append(0) if state.encoding is not None else None)
+    panel.trainButton.click()
+    wait_until_idle(qtbot, state)
+    assert state.current.history.steps == 16
+    assert len(encodings) == 2  # the untrained map and the final one
 
 
 def test_start_waits_for_the_data_set(qtbot, state: AppState, loader: DatasetLoader) -> None:

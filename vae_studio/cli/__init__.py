@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from ..core.errors import VaeStudioError
+from ..core.threads import configure_threads
 from .parser import COMMANDS, build_parser
 
 __all__ = ["COMMANDS", "EXIT_INTERRUPTED", "build_parser", "run_cli"]
@@ -39,6 +40,7 @@ def run_cli(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.std
         parser.print_help(out)
         return 0
     try:
+        configure_threads(args.threads)  # before the command's module imports torch
         command = importlib.import_module(f"{__name__}.{args.command}")
         return command.run(args, out, err)
     except VaeStudioError as exc:

@@ -56,6 +56,7 @@ MAX_IW_SAMPLES = 100_000
 MAX_POINTS = 100_000
 MAX_GRID = 100
 MAX_PROCESSES = 1024
+MAX_THREADS = 1024
 
 
 _SIZE_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
@@ -294,4 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
                         f"figures at a fixed {FIXED_REALISM_THRESHOLD:.0%}% are shown too)")
     p.add_argument("--seed", type=seed, default=None, help="seed of the sampling (with --train: also of the training)")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per model in order (AE first)")
+    for command in sub.choices.values():  # torch's CPU threads, on every command (core/threads.py)
+        command.add_argument("--threads", type=_bounded_int(0, MAX_THREADS), default=None, metavar="N",
+                             help="CPU threads for torch (default or 0: the cores other programs leave free)")
     return parser

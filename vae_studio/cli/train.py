@@ -26,6 +26,7 @@ from ..core.device import resolve_device
 from ..core.distributed import SINGLE_PROCESS, DistContext, init_from_env, launched_by_torchrun, launcher_command
 from ..core.distributed import shutdown as shutdown_distributed
 from ..core.recipe import new_trained_model, training_data
+from ..core.threads import ThreadGovernor
 from ..core.trained_model import TrainedModel
 from ..core.trainer import EpochReport, RunControl, Trainer, TrainResult
 from . import EXIT_INTERRUPTED
@@ -139,6 +140,7 @@ def _train(args: argparse.Namespace, out: TextIO, err: TextIO, device, ctx: Dist
     )
     printer = ProgressPrinter(err, config.epochs)
     trainer.on_step(printer.step)
+    trainer.on_step(ThreadGovernor().on_step)  # fewer threads while another program takes a core
     trainer.on_epoch(printer.epoch)
     if args.save_every:
         trainer.on_epoch(_periodic_saver(trained, args.out, args.save_every, err))

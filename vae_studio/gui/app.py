@@ -1,18 +1,20 @@
-"""``vae-studio`` without arguments: the desktop application."""
+"""``vae-studio`` without arguments: the desktop application.
+
+Start-up shows a window before torch is imported (gui/startup.py): this module imports only Qt at
+module level, and the main window's modules (torch, pyqtgraph, the panels) once torch is loaded.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, QPointF, QRectF, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from .. import __version__
-from .work.gc_pauses import freeze_long_lived_objects
-from .main_window import APP_NAME, MainWindow
+from .startup import APP_NAME, HeavyImports, LoadingWindow, threads_setting
 
 
 def configure_pyqtgraph() -> None:
@@ -20,6 +22,8 @@ def configure_pyqtgraph() -> None:
 
     Images are indexed (row, column) like numpy arrays, and lines are antialiased.
     """
+    import pyqtgraph as pg  # here, not at the top: pyqtgraph imports numpy, which start-up defers
+
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
 
@@ -58,6 +62,46 @@ def set_application_names() -> None:
     QCoreApplication.setApplicationVersion(__version__)
 
 
+class Launch(QObject):
+    """The start-up sequence: the loading window, the imports behind it, then the main window in its place."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        super().__init__()
+        self.paths = paths
+        self.window: QMainWindow | None = None  # the main window, once built
+        self.loading = LoadingWindow()
+        self.imports = HeavyImports(threads_setting())
+        # Queued: the imports start after the first paint has reached the screen, and their
+        # signals come from the import thread.
+        self.loading.painted.connect(self.imports.start, Qt.ConnectionType.QueuedConnection)
+        self.imports.done.connect(self._show_main_window)
+        self.imports.failed.connect(self._on_failed)
+
+    def start(self) -> None:
+        self.loading.show()
+
+    @Slot()
+    def _show_main_window(self) -> None:
+        if not self.loading.isVisible():
+            return  # closed while loading: the app is quitting
+        from .work.gc_pauses import freeze_long_lived_objects
+        from .main_window import MainWindow
+
+        configure_pyqtgraph()
+        window = MainWindow()
+        window.show()
+        self.loading.close()
+        self.window = window
+        freeze_long_lived_objects()
+        if self.paths:
+            QTimer.singleShot(0, lambda: window.open_paths(self.paths))
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        QMessageBox.critical(self.loading, APP_NAME, f"{APP_NAME} could not load PyTorch.\n\n{message}")
+        self.loading.close()
+
+
 def run_app(argv: list[str] | None = None) -> int:
     """Run the application until its window closes; returns the exit status.
 
@@ -66,20 +110,17 @@ def run_app(argv: list[str] | None = None) -> int:
     """
     argv = list(argv or [])
     set_application_names()
-    configure_pyqtgraph()
     app = QApplication.instance()
     if app is None:
         app = QApplication([sys.argv[0] if sys.argv else "vae-studio", *argv])
         argv = app.arguments()[1:]  # what Qt left after taking its own options
     QApplication.setDesktopFileName("vae-studio")
     QApplication.setWindowIcon(app_icon())
-    paths = [Path(arg) for arg in argv]
-    window = MainWindow()
-    window.show()
-    freeze_long_lived_objects()
-    if paths:
-        QTimer.singleShot(0, lambda: window.open_paths(paths))
-    return app.exec()
+    launch = Launch([Path(arg) for arg in argv])
+    launch.start()
+    status = app.exec()
+    launch.imports.wait()
+    return status
 
 
 if __name__ == "__main__":

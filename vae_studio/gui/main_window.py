@@ -19,11 +19,12 @@ from .follow_run import RunFollower
 from .guided_lab import GuidedLabWindow, WindowHost
 from .help import GuideDialog, show_about
 from .panels.base import Panel
+from .startup import APP_NAME
+from .threads_menu import add_threads_menu
 from .work.dataset_loader import DatasetLoader
 from .window_files import FileActions
 from .workspace import PANELS, Services, Workspace
 
-APP_NAME = "VAE Studio"
 DEFAULT_DATASET = "mnist"
 # Bumped when docks are added or renamed, so an old saved layout is not applied to the new set.
 LAYOUT_VERSION = 3
@@ -140,6 +141,8 @@ class MainWindow(FileActions, QMainWindow):
         )
         self._add_action(help_menu, "Guided &lab", self.show_guided_lab, None, "guidedLabAction")
         self._add_action(help_menu, "&About VAE Studio", lambda: show_about(self), None, "aboutAction")
+        help_menu.addSeparator()
+        add_threads_menu(help_menu)  # a performance setting (gui/threads_menu.py)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()

@@ -9,6 +9,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 import numpy as np
 
+from .fast_scatter import ViewFollowingScatter
+
 
 def move_scatter(item: pg.ScatterPlotItem, x: np.ndarray, y: np.ndarray) -> None:
     """Move the item's existing points in place, keeping their brushes and cached symbols.
@@ -26,7 +28,7 @@ def move_scatter(item: pg.ScatterPlotItem, x: np.ndarray, y: np.ndarray) -> None
     item.invalidate()
 
 
-class InertScatter(pg.ScatterPlotItem):
+class InertScatter(ViewFollowingScatter):
     """A scatter item that leaves clicks to the ViewBox.
 
     pyqtgraph offers a click to every item near the cursor, and a ScatterPlotItem takes it when a

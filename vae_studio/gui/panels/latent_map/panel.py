@@ -27,6 +27,7 @@ from ....core.map_notices import map_notices
 from ....core.models import AE
 from ...widgets.colours import UNLABELLED, class_colours
 from ...work.tasks import Task, TaskState
+from ...widgets.fast_scatter import ViewMotion, hide_grid_while_moving
 from ...widgets.latent_scatter import InertScatter, ScrubViewBox, move_scatter
 from ...widgets.notices import MapNotice
 from .layers import MapLayers
@@ -157,6 +158,10 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
 
         # One item for all points: per-point brushes from a per-class lookup, drawn from a symbol atlas.
         self.scatter = InertScatter(pxMode=True, pen=None, size=POINT_SIZE)
+        # While the view pans or zooms: a subset of the points and no grid (gui/widgets/fast_scatter.py).
+        motion = ViewMotion(self._viewbox)
+        self.scatter.follow_view(motion)
+        hide_grid_while_moving(self.latentMap.getPlotItem(), motion)
         self.latentMap.addItem(self.scatter)
         self.legend = pg.LegendItem(offset=(-10, 10), brush=pg.mkBrush(0, 0, 0, 150), labelTextColor="w")
         self.legend.setParentItem(self._viewbox)

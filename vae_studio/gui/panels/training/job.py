@@ -18,6 +18,7 @@ from ....core.data import ImageDataset
 from ....core.device import resolve_device
 from ....core.models import AE
 from ....core.recipe import training_data
+from ....core.threads import ThreadGovernor
 from ....core.trained_model import TrainedModel
 from ....core.trainer import Status, Trainer
 from ....core.training_report import Snapshot, TrainingReporter, take_snapshot
@@ -72,6 +73,7 @@ class TrainingJob:
         dataset = training_data(self.config)
         trainer = Trainer(self.model, dataset, self.config, control=task.control, device=resolve_device(self.config.device))
         self.reporter.attach(trainer)
+        trainer.on_step(ThreadGovernor().on_step)  # fewer threads while another program takes a core
         self.model.to(trainer.device)
         self.reporter.start()
         result = trainer.run()

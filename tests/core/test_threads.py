@@ -1,0 +1,198 @@
+"""The thread policy: its decisions as a pure function, the governor that follows the load while
+training, and that every entry point sets torch's thread count before torch is imported (in fresh
+processes, since this one has torch already)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vae_studio.core import threads
+from vae_studio.core.errors import ConfigError
+from vae_studio.core.threads import choose_threads, configure_threads
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("cores", "others", "reserved", "physical", "expected"),
+    [
+        (2, 0.0, 0.0, None, 2),  # a quiet laptop: both cores
+        (2, 0.2, 0.0, None, 2),  # background noise leaves a core free enough
+        (2, 1.0, 0.0, None, 1),  # a browser keeps one core busy
+        (2, 0.5, 0.0, None, 1),  # half a core taken: the team would wait for it at every barrier
+        (2, 3.0, 0.0, None, 1),  # never fewer than one thread
+        (2, 0.0, 1.0, None, 1),  # one core kept for this process's GUI thread
+        (16, 0.0, 0.0, 8, 8),  # hyper-threads: no more than the physical cores (torch's default)
+        (16, 4.0, 0.0, 8, 8),
+        (16, 10.0, 0.0, 8, 6),
+        (1, 0.0, 0.0, None, 1),
+    ],
+)
+def test_choose_threads(cores: int, others: float, reserved: float, physical: int | None, expected: int) -> None:
+    assert choose_threads(cores, others, reserved, physical) == expected
+
+
+def test_choose_threads_needs_a_core() -> None:
+    with pytest.raises(ValueError):
+        choose_threads(0, 0.0)
+
+
+@pytest.fixture
+def torch_threads() -> Iterator[None]:
+    """Restores torch's thread count and the policy's state after a test that changes them."""
+    import torch
+
+    before, automatic = torch.get_num_threads(), threads._automatic
+    yield
+    torch.set_num_threads(before)
+    threads._automatic = automatic
+
+
+def test_a_requested_count_wins_and_is_applied(monkeypatch: pytest.MonkeyPatch, torch_threads: None) -> None:
+    import torch
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    choice = configure_threads(1)
+    assert choice.threads == 1 and choice.requested
+    assert os.environ["OMP_NUM_THREADS"] == "1"
+    assert torch.get_num_threads() == 1  # torch was imported already: applied directly
+    assert not threads._automatic  # the governor leaves it alone
+
+
+def _governor_with_clock(monkeypatch: pytest.MonkeyPatch) -> tuple[threads.ThreadGovernor, dict[str, float]]:
+    """A governor on a two-core machine whose load figures the test sets: CPU seconds used by all
+    programs, by this process, and the wall clock."""
+    clock = {"busy": 0.0, "own": 0.0, "wall": 0.0}
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    monkeypatch.setattr(threads, "physical_cores", lambda: None)
+    monkeypatch.setattr(
+        threads.ThreadGovernor, "_now", staticmethod(lambda: (clock["busy"], clock["own"], clock["wall"]))
+    )
+    return threads.ThreadGovernor(), clock
+
+
+def test_the_governor_follows_other_programs(monkeypatch: pytest.MonkeyPatch, torch_threads: None) -> None:
+    import torch
+
+    monkeypatch.setattr(threads, "_automatic", True)
+    torch.set_num_threads(2)
+    governor, clock = _governor_with_clock(monkeypatch)
+    clock.update(busy=4.0, own=2.0, wall=2.0)  # 2 s: both cores busy, half of it another program's
+    governor.on_step()
+    assert torch.get_num_threads() == 1
+    clock.update(busy=6.0, own=3.9, wall=3.0)  # sooner than the interval: no new look
+    governor.on_step()
+    assert torch.get_num_threads() == 1
+    clock.update(busy=6.5, own=4.0, wall=4.0)  # the other program has stopped: 0.25 cores of others
+    governor.on_step()
+    assert torch.get_num_threads() == 2
+
+
+def test_the_governor_leaves_a_chosen_count_alone(monkeypatch: pytest.MonkeyPatch, torch_threads: None) -> None:
+    import torch
+
+    monkeypatch.setattr(threads, "_automatic", False)
+    torch.set_num_threads(1)
+    governor, clock = _governor_with_clock(monkeypatch)
+    clock.update(busy=2.0, own=2.0, wall=4.0)  # a quiet machine
+    governor.on_step()
+    assert torch.get_num_threads() == 1
+
+
+def test_a_negative_count_is_a_user_error() -> None:
+    with pytest.raises(ConfigError, match="threads"):
+        configure_threads(-1)
+
+
+# Records torch's environment at the moment torch is first imported, then runs the given code.
+_WATCH = r"""
+import json, os, sys
+seen = {}
+class Watch:  # consulted first for every module not yet imported; finds nothing itself
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" and not seen:
+            seen.update({"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")})
+        return None
+sys.meta_path.insert(0, Watch())
+try:
+    exec(sys.argv[1])
+finally:
+    print("SEEN " + json.dumps(seen))
+"""
+
+
+def _run_watched(code: str, tmp_path: Path) -> tuple[dict[str, str | None], str]:
+    """Run ``code`` in a fresh Python: torch's environment when torch was first imported, and the output."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env["PYTHONPATH"] = str(REPO)
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    result = subprocess.run(
+        [sys.executable, "-c", _WATCH, code], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("SEEN ")]
+    assert lines, result.stderr
+    return json.loads(lines[-1][len("SEEN ") :]), result.stdout
+
+
+def _environment_at_torch_import(code: str, tmp_path: Path) -> dict[str, str | None]:
+    return _run_watched(code, tmp_path)[0]
+
+
+def test_the_command_line_sets_the_environment_before_torch(tmp_path: Path) -> None:
+    code = "from vae_studio.__main__ import main; main(['sample', 'missing.vae', '--out', 'x.png', '--threads', '1'])"
+    seen = _environment_at_torch_import(code, tmp_path)
+    assert seen == {"OMP_NUM_THREADS": "1"}
+
+
+def test_help_does_not_import_torch(tmp_path: Path) -> None:
+    code = (
+        "import sys\nfrom vae_studio.__main__ import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    assert _environment_at_torch_import(code, tmp_path) == {}
+
+
+# The window's start-up, in a fresh process (Qt only there): the loading window is up before torch is
+# imported, torch is imported with the policy's environment, and the main window follows.
+_WINDOW = r"""
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QMessageBox
+from vae_studio.gui import app
+
+start = app.Launch.start
+
+def close_main_window(launch):
+    if launch.window is None:
+        QTimer.singleShot(20, lambda: close_main_window(launch))
+        return
+    print("MAIN WINDOW", type(launch.window).__name__)
+    launch.window._confirm_discard = lambda unsaved: QMessageBox.StandardButton.Discard
+    launch.window.close()
+
+def watched_start(launch):
+    start(launch)
+    print("LOADING SHOWN", launch.loading.isVisible(), "TORCH", "torch" in sys.modules)
+    close_main_window(launch)
+
+app.Launch.start = watched_start
+from vae_studio.__main__ import main
+assert main([]) == 0
+"""
+
+
+def test_the_window_shows_before_torch_and_sets_its_environment(tmp_path: Path) -> None:
+    # Private settings: an empty config home (QSettings' native format on Linux reads it).
+    code = f"import os; os.environ['XDG_CONFIG_HOME'] = {str(tmp_path)!r}\nexec({_WINDOW!r})"
+    seen, out = _run_watched(code, tmp_path)
+    assert "LOADING SHOWN True TORCH False" in out
+    assert "MAIN WINDOW MainWindow" in out
+    assert int(seen["OMP_NUM_THREADS"]) >= 1

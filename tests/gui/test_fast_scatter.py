@@ -1,0 +1,66 @@
+"""The big scatter's drawing while its view moves (gui/widgets/fast_scatter.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+
+from vae_studio.gui.widgets import fast_scatter
+from vae_studio.gui.widgets.fast_scatter import MOVING_POINTS, ViewFollowingScatter, ViewMotion, hide_grid_while_moving
+
+
+@pytest.fixture
+def plot(qtbot) -> pg.PlotWidget:
+    widget = pg.PlotWidget()
+    widget.resize(400, 300)
+    widget.showGrid(x=True, y=True, alpha=0.15)
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def _painted_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of points pyqtgraph's own paint sees, per paint."""
+    sizes: list[int] = []
+    paint = pg.ScatterPlotItem.paint
+    monkeypatch.setattr(pg.ScatterPlotItem, "paint", lambda self, *a: (sizes.append(len(self.data)), paint(self, *a)))
+    return sizes
+
+
+def test_a_moving_view_draws_a_subset_and_no_grid_then_everything(
+    qtbot, plot: pg.PlotWidget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    n = MOVING_POINTS * 3
+    scatter = ViewFollowingScatter(pxMode=True, pen=None, size=4)
+    scatter.setData(x=np.random.default_rng(0).normal(size=n), y=np.random.default_rng(1).normal(size=n))
+    plot.addItem(scatter)
+    viewbox = plot.getViewBox()
+    motion = ViewMotion(viewbox)
+    scatter.follow_view(motion)
+    hide_grid_while_moving(plot.getPlotItem(), motion)
+    qtbot.waitUntil(lambda: not motion.moving, timeout=2000)  # the plot's own first range change settles
+    sizes = _painted_sizes(monkeypatch)
+
+    viewbox.translateBy(x=0.1)
+    plot.viewport().repaint()
+    assert motion.moving and sizes[-1] == MOVING_POINTS
+    assert plot.getAxis("left").grid is False and plot.getAxis("bottom").grid is False
+    assert len(scatter.data) == n  # the item keeps all its points
+
+    qtbot.waitUntil(lambda: not motion.moving, timeout=2000)
+    plot.viewport().repaint()
+    assert sizes[-1] == n
+    assert plot.getAxis("left").grid == int(0.15 * 255)
+
+
+def test_a_small_scatter_always_draws_every_point(qtbot, plot: pg.PlotWidget, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fast_scatter, "MOVING_POINTS", 100)
+    scatter = ViewFollowingScatter(pxMode=True, pen=None, size=4)
+    scatter.setData(x=np.arange(50.0), y=np.arange(50.0))
+    plot.addItem(scatter)
+    scatter.follow_view(ViewMotion(plot.getViewBox()))
+    sizes = _painted_sizes(monkeypatch)
+    plot.getViewBox().translateBy(x=1.0)
+    plot.viewport().repaint()
+    assert sizes and sizes[-1] == 50

@@ -1,0 +1,194 @@
+"""How many threads torch's CPU kernels use, chosen for the machine and its load before torch starts.
+
+Torch runs its CPU kernels on an OpenMP team (GNU libgomp in the Linux wheels). By default its
+threads spin at every barrier until the slowest one arrives. When another program keeps a core
+busy, the thread that lost its core holds up the spinning ones, which burn the time it needs:
+on a two-core laptop with a browser busy, training the classic MNIST VAE slowed 3.5-8x
+(issue 10; docs/PERFORMANCE.md has the figures). The fix is a team no larger than the cores
+other programs leave free:
+
+* at start-up, before torch starts its threads: ``OMP_NUM_THREADS`` before the import (or
+  ``torch.set_num_threads`` before the first parallel kernel) from the load measured then;
+* while training, :class:`ThreadGovernor` (a step callback) measures the load again every few
+  seconds and changes the count of the training thread's team when another program arrives or
+  leaves.
+
+``OMP_WAIT_POLICY=PASSIVE`` (waiting threads sleep) was measured too: it avoids the collapse,
+but with two threads it cost 45 % of the quiet speed here, more than one thread does, so the
+wait policy is left as torch has it (a user's own setting is kept, as libgomp reads it).
+
+:func:`configure_threads` runs at every entry point (the window, the command line,
+``python -m vae_studio``); :func:`choose_threads` is the decision alone, a pure function.
+This module must not import torch.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ConfigError
+
+# Sampling the other programs' load this long costs little at start-up and sees a busy core.
+LOAD_SAMPLE_S = 0.15
+# The free share of a core from which a thread is worth starting on it: a core another program
+# keeps 60 % busy is not free.
+FREE_CORE_SHARE = 0.6
+
+
+@dataclass(frozen=True)
+class ThreadChoice:
+    """What :func:`configure_threads` decided, for the CLI's and the window's status lines."""
+
+    threads: int
+    cores: int
+    others_busy: float | None  # cores other programs kept busy at the start (None: unknown)
+    requested: bool  # the user asked for this count (--threads, the window's setting, OMP_NUM_THREADS)
+
+    def describe(self) -> str:
+        why = "as asked" if self.requested else "automatic"
+        load = "" if self.others_busy is None or self.requested else f", others busy {self.others_busy:.1f}"
+        return f"{self.threads} of {self.cores} cores ({why}{load})"
+
+
+def choose_threads(cores: int, others_busy: float, reserved: float = 0.0, physical: int | None = None) -> int:
+    """Threads for torch on ``cores`` usable cores while other programs keep ``others_busy`` of them
+    busy and ``reserved`` more are kept for this process's own other threads (the window's GUI thread).
+
+    A core counts as free when at least ``FREE_CORE_SHARE`` of it is left; never fewer than one
+    thread, and never more than ``physical`` cores (torch's own default, which hyper-threads do not
+    speed up) when that is known.
+    """
+    if cores < 1:
+        raise ValueError("cores must be at least 1")
+    free = cores - max(0.0, others_busy) - max(0.0, reserved)
+    threads = math.floor(free + (1.0 - FREE_CORE_SHARE))
+    limit = cores if physical is None else max(1, min(cores, physical))
+    return max(1, min(limit, threads))
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, which containers and ``taskset`` narrow)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def physical_cores() -> int | None:
+    """Physical cores among the usable ones (Linux sysfs), or None where that cannot be read."""
+    try:
+        cpus = os.sched_getaffinity(0)
+        cores = {
+            Path(f"/sys/devices/system/cpu/cpu{cpu}/topology/thread_siblings_list").read_text().strip()
+            for cpu in cpus
+        }
+    except (AttributeError, OSError):
+        return None
+    return len(cores) or None
+
+
+def busy_cpu_seconds() -> float | None:
+    """CPU seconds all programs have used since boot (all but idle and iowait), from /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:]]
+        return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def others_busy_cores(sample_s: float = LOAD_SAMPLE_S) -> float | None:
+    """Cores other programs keep busy: measured over ``sample_s`` from /proc/stat (Linux), else the
+    one-minute load average (macOS, other Unixes); None where neither can be read (Windows)."""
+    start_busy, start_own, start = busy_cpu_seconds(), time.process_time(), time.perf_counter()
+    if start_busy is not None:
+        time.sleep(sample_s)
+        end_busy = busy_cpu_seconds()
+        if end_busy is not None:
+            wall = time.perf_counter() - start
+            return max(0.0, (end_busy - start_busy - (time.process_time() - start_own)) / wall)
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
+# Whether this process chose its thread count from the load (no --threads, setting or
+# OMP_NUM_THREADS), so that ThreadGovernor may change it; set by configure_threads.
+_automatic = False
+# Re-measuring the load this often while training costs nothing noticeable and follows a program
+# that starts or stops within a few seconds.
+GOVERNOR_INTERVAL_S = 2.0
+
+
+def _requested_in_environment() -> int | None:
+    value = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def configure_threads(requested: int | None = None, reserved: float = 0.0) -> ThreadChoice:
+    """Set torch's thread count for this process; call it before ``import torch``.
+
+    ``requested`` (``--threads``, the window's setting; None or 0: automatic) wins, then an
+    ``OMP_NUM_THREADS`` the user set; otherwise the count comes from :func:`choose_threads` with the
+    load measured now. If torch is already imported (tests, notebooks) the count is still applied
+    with ``torch.set_num_threads``.
+    """
+    global _automatic
+    if requested is not None and requested < 0:
+        raise ConfigError(f"the number of threads must be 1 or more (0: automatic), not {requested}")
+    cores = usable_cores()
+    chosen = requested or _requested_in_environment()
+    asked = chosen is not None
+    _automatic = not asked
+    others = None
+    if chosen is None:
+        others = others_busy_cores()
+        chosen = choose_threads(cores, others or 0.0, reserved, physical_cores())
+    os.environ["OMP_NUM_THREADS"] = str(chosen)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(chosen)
+    return ThreadChoice(chosen, cores, others, requested=asked)
+
+
+class ThreadGovernor:
+    """A trainer step callback that keeps the training thread's team as large as the free cores.
+
+    Every ``GOVERNOR_INTERVAL_S`` it measures, from /proc/stat, the cores other programs kept busy
+    since its previous look, and calls ``torch.set_num_threads`` (on the training thread, whose
+    team it sets) when :func:`choose_threads` says another count. It does nothing when the user
+    chose the count, or where the load cannot be read.
+    """
+
+    def __init__(self, reserved: float = 0.0) -> None:
+        self.reserved = reserved
+        self.enabled = _automatic
+        self._limit = min(usable_cores(), physical_cores() or usable_cores())
+        self._mark = self._now()
+
+    @staticmethod
+    def _now() -> tuple[float | None, float, float]:
+        return busy_cpu_seconds(), time.process_time(), time.perf_counter()
+
+    def on_step(self, _report: object = None) -> None:
+        if not self.enabled:
+            return
+        busy, own, wall = self._now()
+        last_busy, last_own, last_wall = self._mark
+        if wall - last_wall < GOVERNOR_INTERVAL_S:
+            return
+        self._mark = (busy, own, wall)
+        if busy is None or last_busy is None:
+            self.enabled = False
+            return
+        others = max(0.0, (busy - last_busy - (own - last_own)) / (wall - last_wall))
+        threads = choose_threads(self._limit, others, self.reserved)
+        torch = sys.modules["torch"]
+        if threads != torch.get_num_threads():
+            torch.set_num_threads(threads)
