@@ -6,7 +6,8 @@ Trains a VAE with a 2-D latent space on 10,000 MNIST images through the training
 a test image's dot on the map so the preview shows it, and saves docs/screenshot-main.png; then
 turns on the decoded-manifold overlay and saves docs/screenshot-manifold.png. Then, at a laptop's
 1366x768, the home view (docs/screenshot-home-1366.png) and each lesson page brought up with
-``MainWindow.show_panel`` (docs/screenshot-<panel>-1366.png; the anomaly page after a run).
+``MainWindow.show_panel`` (docs/screenshot-<panel>-1366.png; the AE-vs-VAE and anomaly pages after
+their default run); last, the home view and the AE-vs-VAE page at full HD (…-1920.png).
 Settings go to a temporary folder, so the window has its default layout and the user's settings
 are untouched.
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WINDOW_SIZE = (1600, 1000)
 LAPTOP_SIZE = (1366, 768)
+FULL_HD_SIZE = (1920, 1080)
 # The lesson pages photographed at laptop size, in the order of their tabs.
 LESSONS = ("interpolation", "comparison", "generation", "traversal", "replay", "denoising", "anomaly", "evaluate")
 # Generous: on a busy shared CPU a few epochs can take minutes (progress is printed meanwhile).
@@ -36,7 +38,7 @@ def _use_large_offscreen_screen(folder: Path) -> None:
     if os.environ.get("QT_QPA_PLATFORM", "offscreen") != "offscreen":
         return  # a real display: use it as it is
     config = folder / "screen.json"
-    width, height = WINDOW_SIZE
+    width, height = FULL_HD_SIZE
     screen = {"name": "screenshots", "x": 0, "y": 0, "width": width + 100, "height": height + 100, "logicalDpi": 96}
     config.write_text(json.dumps({"screens": [screen]}))
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
@@ -151,7 +153,22 @@ class _Session:
                 panel.run()
                 self.wait(lambda: not panel.task.busy, 600, "the anomaly scores")
                 self.settle()
+            if name == "comparison":
+                panel = self.window.panels["comparison"]
+                panel.compareButton.click()  # the lesson's defaults, as a student would run them
+                self.wait(lambda: not panel.task.busy, TRAINING_TIMEOUT_S, "the AE-vs-VAE pair")
+                self.settle(2000)
             written.append(self.save(out / f"screenshot-{name}-1366.png"))
+        return written
+
+    def full_hd_pages(self, out: Path) -> list[Path]:
+        """The home view and the AE-vs-VAE page on a full-HD screen."""
+        self.window.resize(*FULL_HD_SIZE)
+        written = []
+        for name, file_name in (("latentMap", "home"), ("comparison", "comparison")):
+            self.window.show_panel(name)
+            self.settle(2000)
+            written.append(self.save(out / f"screenshot-{file_name}-1920.png"))
         return written
 
     def save(self, path: Path) -> Path:
@@ -197,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         session.show_manifold()
         written.append(session.save(args.out / "screenshot-manifold.png"))
         written += session.laptop_pages(args.out)
+        written += session.full_hd_pages(args.out)
     finally:
         # The run's model is kept in the scratch folder, so closing has nothing unsaved to ask about
         # and stops every thread.
