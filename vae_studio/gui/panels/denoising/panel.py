@@ -54,7 +54,7 @@ from ..base import Panel
 
 DEFAULT_LEVEL = 0.3
 LEVEL_STEPS = 100  # the slider's resolution: levels 0.00 to 1.00
-DEFAULT_ROWS = 6  # rows of thumbnails at twice their size fit a side dock of a 1000-pixel-high window
+DEFAULT_ROWS = 4  # rows of thumbnails at three times their size (84 px) fit the page on a 1366x768 screen
 MAX_ROWS = 16
 # PSNR means are taken over this many test images (a seeded random sample); the grid shows the first rows.
 MEASURE_IMAGES = 500
