@@ -154,3 +154,20 @@ def test_scores_for_a_model_no_longer_shown_are_dropped(qtbot, digits_0_to_8: Tr
     qtbot.waitUntil(lambda: not panel.task.busy, timeout=RUN_TIMEOUT_MS)
     assert panel.outcome is None and "no longer shown" in panel.statusLabel.text()
     panel.shutdown()
+
+
+def test_the_summary_follows_the_current_model(qtbot, tiny_model: TrainedModel) -> None:
+    """No stale "No model yet" while a model is shown, and it comes back when none is."""
+    state = AppState()
+    state.set_dataset(load_dataset("mnist"))
+    panel = AnomalyPanel(state)
+    qtbot.addWidget(panel)
+    panel.show()  # a panel follows the state while on screen
+    assert panel.summaryLabel.text().startswith("No model yet")
+    state.add_model(tiny_model)
+    qtbot.waitUntil(lambda: panel.runButton.isEnabled())
+    assert "No model yet" not in panel.summaryLabel.text() and tiny_model.name in panel.summaryLabel.text()
+    state.remove_model(tiny_model)
+    qtbot.waitUntil(lambda: not panel.runButton.isEnabled())
+    assert panel.summaryLabel.text().startswith("No model yet")
+    panel.shutdown()

@@ -258,3 +258,13 @@ def test_a_denoising_model_gets_no_explanation(qtbot, panel: DenoisingPanel) -> 
     wait_for(qtbot, panel, "gaussian", 0.5)
     qtbot.waitUntil(lambda: panel._request is not None and panel._request.models[0] is trained)
     assert not panel.adviceBox.isVisible()
+
+
+def test_no_stale_no_model_message_while_the_first_batch_computes(qtbot, state: AppState) -> None:
+    panel = DenoisingPanel(state)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.refresh()  # a model is current: the grid says it is working, not that there is no model
+    assert panel.gridView.placeholder().startswith("Corrupting and reconstructing")
+    qtbot.waitUntil(lambda: bool(panel.results), timeout=RESULT_TIMEOUT_MS)
+    panel.shutdown()

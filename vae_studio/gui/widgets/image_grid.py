@@ -93,6 +93,10 @@ class ImageGridView(QWidget):
         self.updateGeometry()
         self.update()
 
+    def placeholder(self) -> str:
+        """The text shown while there are no images."""
+        return self._placeholder
+
     def set_placeholder(self, text: str) -> None:
         self._placeholder = text
         self.update()

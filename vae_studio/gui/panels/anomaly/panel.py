@@ -164,5 +164,10 @@ class AnomalyPanel(AnomalyLayout, AnomalyResults, Panel):
         self.stopButton.setEnabled(busy)
         for widget in (self.outlierKindCombo, self.classEdit, self.datasetCombo, self.scoreCombo):
             widget.setEnabled(not busy)
-        if current is None and self.outcome is None:
-            self.summaryLabel.setText("No model yet: train one or open a checkpoint.")
+        if self.outcome is None and not busy:
+            # Follows the current model, so no message outlives the state it described.
+            self.summaryLabel.setText(
+                "No model yet: train one or open a checkpoint."
+                if current is None
+                else f"Press Run to score “{current.name}” on its normal test images and the outliers chosen above."
+            )

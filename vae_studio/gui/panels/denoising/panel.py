@@ -284,6 +284,8 @@ class DenoisingPanel(UserImageSection, Panel):
                 models, images, request.kind, request.level, labels=labels, binarize=binarize, seed=request.seed
             )
 
+        # Shown until the first batch arrives (a grid already shown stays until it is replaced).
+        self.gridView.set_placeholder(f"Corrupting and reconstructing {MEASURE_IMAGES:,} test images…")
         self._task.request(compute, background=True)
 
     # -- the test batch ------------------------------------------------------------------
