@@ -331,6 +331,7 @@ def test_manifold_is_decoded_off_thread_and_drawn_behind_the_points(qtbot, panel
     assert image.shape[0] == image.shape[1] and image.shape[0] % 28 == 0
     assert rect.contains(panel.latentMap.getViewBox().viewRect())
     assert panel.manifoldImage.zValue() < panel.scatter.zValue()
+    assert panel.scatter.opacity() == map_layers.MANIFOLD_DOT_OPACITY  # dimmed so the decodings show through
     # The top-left tile is the decoding of its centre (rows flipped for the y-up view).
     n = image.shape[0] // 28
     step = rect.width() / n
@@ -344,6 +345,9 @@ def test_manifold_is_decoded_off_thread_and_drawn_behind_the_points(qtbot, panel
     panel.latentMap.getViewBox().translateBy(x=0.5)
     qtbot.waitUntil(lambda: len(threads) > calls, timeout=TIMEOUT_MS)
     assert threading.get_ident() not in threads
+
+    panel.manifoldCheck.setChecked(False)
+    assert not panel.manifoldImage.isVisible() and panel.scatter.opacity() == 1.0
 
 
 def test_right_drag_pans_without_probing(qtbot, panels, tiny_model) -> None:

@@ -17,6 +17,7 @@ from ...work.tasks import TaskState
 ELLIPSE_SAMPLE = 200  # drawing every posterior's ellipse would hide the points
 MANIFOLD_TILE_PX = 32  # aim for tiles about this big on screen
 MANIFOLD_TILES = (6, 30)  # fewest and most tiles per side
+MANIFOLD_DOT_OPACITY = 0.35  # the dots while the decoded manifold is shown under them
 
 
 class MapLayers:
@@ -148,6 +149,8 @@ class MapLayers:
 
     # -- manifold -----------------------------------------------------------------------------
     def _on_manifold_toggled(self, on: bool) -> None:
+        # The decodings lie under the dots: dimmed dots let the pictures show through.
+        self.scatter.setOpacity(MANIFOLD_DOT_OPACITY if on else 1.0)
         if on:
             self._schedule_manifold()
         else:
