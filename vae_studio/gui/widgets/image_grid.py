@@ -13,12 +13,13 @@ from collections.abc import Sequence
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from .images import to_qimage
+from .images import to_qimage, to_qpixmap
 
 HIGHLIGHT = QColor(255, 200, 40)  # the same amber as the path the latent map draws for an interpolation
 FLAG = QColor(220, 50, 47)
+ENLARGED_SIDE = 336  # pixels: a 28-pixel image at 12x, large enough to see single pixels on a laptop
 
 
 class ImageGridView(QWidget):
@@ -30,7 +31,7 @@ class ImageGridView(QWidget):
     centred across the widget and drawn from its top.
     """
 
-    cellClicked = Signal(int, int)  # row, column
+    cellClicked = Signal(int, int)  # row, column; a double-click enlarges the cell (enlarge)
 
     def __init__(
         self,
@@ -61,6 +62,7 @@ class ImageGridView(QWidget):
         self.setFont(font)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(40, 40)
+        self.setToolTip("Double-click an image to see it enlarged")
 
     # -- content ---------------------------------------------------------------------------
     def images(self) -> np.ndarray | None:
@@ -232,3 +234,32 @@ class ImageGridView(QWidget):
             event.accept()
             return
         super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
+        cell = self.cell_at(int(event.position().x()), int(event.position().y()))
+        if cell is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.enlarge(*cell)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def enlarge(self, row: int, col: int) -> QDialog:
+        """A window of its own showing one cell's image at about ENLARGED_SIDE pixels, with its caption."""
+        assert self._images is not None
+        image = self._images[row, col]
+        dialog = QDialog(self, objectName="enlargedImage")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        index = row * self._images.shape[1] + col
+        caption = self._captions[index] if index < len(self._captions) else ""
+        parts = [
+            self._row_labels[row] if row < len(self._row_labels) else "",
+            self._column_labels[col] if col < len(self._column_labels) else "",
+            caption,
+        ]
+        dialog.setWindowTitle(" · ".join(part for part in parts if part) or "Image")
+        picture = QLabel(objectName="enlargedPicture")
+        picture.setPixmap(to_qpixmap(image, max(1, ENLARGED_SIDE // max(image.shape[-2:]))))
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(picture)
+        dialog.show()
+        return dialog
