@@ -171,3 +171,15 @@ def test_the_summary_follows_the_current_model(qtbot, tiny_model: TrainedModel) 
     qtbot.waitUntil(lambda: not panel.runButton.isEnabled())
     assert panel.summaryLabel.text().startswith("No model yet")
     panel.shutdown()
+
+
+def test_another_model_clears_the_plots_and_their_legend(qtbot, held_out: AnomalyPanel, tiny_model) -> None:
+    plot = held_out.histogramPlot.getPlotItem()
+
+    def drawn() -> int:
+        return sum(0 if item.xData is None else len(item.xData) for item in plot.listDataItems())
+
+    assert plot.legend.isVisible() and drawn() > 0
+    held_out.state.add_model(TrainedModel(tiny_model.model, tiny_model.train_config, name="other"))
+    qtbot.waitUntil(lambda: held_out.outcome is None)
+    assert not plot.legend.isVisible() and drawn() == 0 and held_out.aucLabel.text() == ""

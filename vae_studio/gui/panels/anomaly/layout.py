@@ -115,6 +115,7 @@ class AnomalyLayout:
         )
         legend = self.histogramPlot.getPlotItem().addLegend(offset=(-8, 8), labelTextColor=TEXT_PEN)
         legend.setBrush(pg.mkBrush(255, 255, 255, 200))
+        legend.hide()  # shown with a run's counts
         self._normal_hist = self.histogramPlot.plot(
             stepMode="center", fillLevel=0, pen=pg.mkPen(NORMAL_COLOR, width=1.5),
             fillBrush=pg.mkBrush(*NORMAL_COLOR, FILL_ALPHA), name="normal",

@@ -74,6 +74,7 @@ class AnomalyResults:
         self._set_status("")
         self._normal_hist.setData([], [])
         self._outlier_hist.setData([], [])
+        self.histogramPlot.getPlotItem().legend.hide()  # its counts belonged to the cleared run
         self._roc_curve.setData([], [])
         self._operating_point.setData([], [])
         self._roc_auc_text.setText("")
@@ -99,6 +100,7 @@ class AnomalyResults:
         self._normal_hist.setData(histograms.edges, histograms.normal / max(len(result.normal_scores), 1))
         self._outlier_hist.setData(histograms.edges, histograms.outliers / max(len(result.outlier_scores), 1))
         legend = self.histogramPlot.getPlotItem().legend
+        legend.show()
         legend.getLabel(self._normal_hist).setText(f"normal ({len(result.normal_scores):,})")
         legend.getLabel(self._outlier_hist).setText(f"outliers ({len(result.outlier_scores):,})")
         self.histogramPlot.getPlotItem().enableAutoRange()
