@@ -9,29 +9,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from attribute_folders import write_squares
 from vae_studio.cli import run_cli
-from vae_studio.core.attributes import attribute_vectors, find_table, read_table, table_images
+from vae_studio.core.attributes import (
+    attribute_vectors,
+    find_table,
+    folder_attribute_table,
+    read_table,
+    table_images,
+)
 from vae_studio.core.checkpoint import load_checkpoint
 from vae_studio.core.errors import DataError
 from vae_studio.core.latent import encode
-
-
-def write_squares(folder: Path, n: int, side: int = 32, zero_one: bool = False) -> None:
-    """Coloured squares near the middle of black images, large (16 px) or small (6 px), red or blue,
-    with a table of both attributes."""
-    rng = np.random.default_rng(0)
-    folder.mkdir(parents=True)
-    lines = [str(n), "Large Red"]
-    for i in range(n):
-        large, red = bool(rng.integers(2)), bool(rng.integers(2))
-        size = 16 if large else 6
-        x, y = (side - size) // 2 + rng.integers(-2, 3, 2)
-        pixels = np.zeros((side, side, 3), np.uint8)
-        pixels[y : y + size, x : x + size] = (230, 40, 40) if red else (40, 40, 230)
-        Image.fromarray(pixels).save(folder / f"{i:05d}.png")
-        no = "0" if zero_one else "-1"
-        lines.append(f"{i:05d}.png {'1' if large else no} {'1' if red else no}")
-    (folder / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
 
 
 def test_table_reads_both_value_styles(tmp_path: Path) -> None:
@@ -136,3 +125,16 @@ def test_celeba_offline_says_what_to_put_where(tmp_path: Path, monkeypatch) -> N
     message = err.getvalue()
     assert "Could not download CelebA" in message and "name resolution" in message
     assert f"into {tmp_path / 'celeba'}" in message and "list_attr_celeba.txt" in message
+
+
+def test_folder_attribute_table_follows_the_data_set_spec(tmp_path: Path) -> None:
+    write_squares(tmp_path / "squares", 10)
+    folder, table = folder_attribute_table(f"folder:{tmp_path / 'squares'}")
+    assert folder == tmp_path / "squares" and table.names == ("Large", "Red")
+    (tmp_path / "plain").mkdir()
+    assert folder_attribute_table(f"folder:{tmp_path / 'plain'}") is None
+    assert folder_attribute_table("mnist") is None
+    assert folder_attribute_table(f"idx:{tmp_path / 'squares'}") is None
+    (tmp_path / "plain" / "attributes.txt").write_text("Large\na.png 1\n")
+    with pytest.raises(DataError, match="not an attribute table"):
+        folder_attribute_table(f"folder:{tmp_path / 'plain'}")

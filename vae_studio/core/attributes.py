@@ -21,6 +21,7 @@ from .errors import DataError
 from .interpolation import Arithmetic, latent_arithmetic
 from .latent import encode
 from .models import AE
+from .vocabulary import parse_spec
 
 # The names a table beside the images may have, first match wins.
 TABLE_NAMES: tuple[str, ...] = ("list_attr_celeba.txt", "attributes.txt")
@@ -48,6 +49,17 @@ def find_table(folder: str | os.PathLike[str]) -> Path | None:
         if (Path(folder) / name).is_file():
             return Path(folder) / name
     return None
+
+
+def folder_attribute_table(spec: str) -> tuple[Path, AttributeTable] | None:
+    """The folder of a ``folder:PATH`` data set spec and the attribute table beside its images, or None
+    for another kind of data set or a folder without a table; a malformed table is a DataError."""
+    kind, path = parse_spec(spec)
+    if kind != "folder" or not path:
+        return None
+    folder = Path(path).expanduser()
+    table_path = find_table(folder)
+    return None if table_path is None else (folder, read_table(table_path))
 
 
 def read_table(path: str | os.PathLike[str]) -> AttributeTable:

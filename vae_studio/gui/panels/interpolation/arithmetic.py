@@ -1,8 +1,12 @@
-"""The interpolation panel's latent-arithmetic tab: add the vector between two class means (or two points) to an image's code (a mixin)."""
+"""The interpolation panel's latent-arithmetic tab: add the vector between two class means, two points or the
+images with and without a listed attribute (core/attributes.py) to an image's code (a mixin)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -16,17 +20,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ....core.app_state import Event
+from ....core.attributes import (
+    DEFAULT_MAX_IMAGES,
+    AttributeTable,
+    AttributeVectors,
+    attribute_vectors,
+    folder_attribute_table,
+    table_images,
+)
+from ....core.errors import DataError
 from ....core.interpolation import Arithmetic, latent_arithmetic
+from ....core.trained_model import TrainedModel
 from ...widgets.image_grid import ImageGridView
 from ...widgets.images import to_qpixmap
 from ...work.private_copies import decode_in_background, detached
+from ...work.tasks import Task
 from ...widgets.labels import note_label
 from .endpoint_box import THUMB_SCALE
 
+# The Vector combo's data for an attribute's entry: this prefix and the attribute's name.
+ATTRIBUTE = "attribute:"
 
 
 class ArithmeticTab:
-    """The latent-arithmetic tab of InterpolationPanel: base image + (class or point difference) vector."""
+    """The latent-arithmetic tab of InterpolationPanel: base image + (class, point or attribute difference) vector."""
 
     # -- arithmetic tab ----------------------------------------------------------------------
     def _build_arithmetic_tab(self) -> QWidget:
@@ -40,6 +58,19 @@ class ArithmeticTab:
         self.vectorCombo = QComboBox(objectName="vectorCombo")
         self.vectorCombo.addItem("From one class mean to another", "classes")
         self.vectorCombo.addItem("From A to B of the path", "path")
+        # A folder data set with an attribute table adds one entry per attribute (_configure_attributes).
+        self._attribute_table_read = False  # for the data set in the state
+        self._attribute_table: tuple[Path, AttributeTable] | None = None
+        self._attribute_problem = ""  # why the table could not be read
+        self._attribute_vectors: AttributeVectors | None = None
+        self._attribute_requested = False
+        self._attribute_error = ""  # why the means could not be computed for this model and weights
+        # Encoding the listed images takes seconds: once per model and weights, on a worker.
+        self._attribute_task = Task(self, newest_wins=True)
+        self._attribute_task.finished.connect(self._store_attribute_vectors)
+        self._attribute_task.failed.connect(self._attribute_failed)
+        self.subscribe(self._drop_attribute_vectors, Event.CURRENT_MODEL, Event.WEIGHTS, Event.DATASET)
+        self.subscribe(self._forget_attribute_table, Event.DATASET)
         self.fromClassCombo = QComboBox(objectName="fromClassCombo")
         self.toClassCombo = QComboBox(objectName="toClassCombo")
         self.strengthSpin = QDoubleSpinBox(objectName="strengthSpin")
@@ -97,14 +128,21 @@ class ArithmeticTab:
             self.baseSpin.setValue(self.state.selected_index)
 
     def _update_arithmetic(self) -> None:
-        by_class = self.vectorCombo.currentData() == "classes"
+        choice = self.vectorCombo.currentData()
+        by_class = choice == "classes"
         for combo in (self.fromClassCombo, self.toClassCombo):
             combo.setEnabled(by_class)
             self._arithmetic_form.labelForField(combo).setEnabled(by_class)
-        vector = "μ(to class) − μ(from class)" if by_class else "B − A"
+        if by_class:
+            vector = "μ(to class) − μ(from class)"
+        elif choice == "path":
+            vector = "B − A"
+        else:
+            vector = f"μ(with {choice.removeprefix(ATTRIBUTE)}) − μ(without)"
+        problem = f"<br>{self._attribute_problem}" if self._attribute_problem else ""
         self.arithmeticLabel.setText(
             f"Each picture decodes <i>z</i> = μ(image) + <i>s</i> · ({vector}) for the strength <i>s</i> above it. "
-            "If the space is well organised, the same offset changes the same property of any image."
+            f"If the space is well organised, the same offset changes the same property of any image.{problem}"
         )
         trained, why = self._usable_model()
         dataset = self.state.dataset
@@ -118,10 +156,12 @@ class ArithmeticTab:
             start, why = self._class_code(self.fromClassCombo.currentIndex())
             end, why_end = self._class_code(self.toClassCombo.currentIndex())
             why = why or why_end
-        else:
+        elif choice == "path":
             start, why = self._endpoint_code(trained, self.endpointA)
             end, why_end = self._endpoint_code(trained, self.endpointB)
             why = why or why_end
+        else:
+            start, end, why = self._attribute_means(trained, choice.removeprefix(ATTRIBUTE))
         if start is None or end is None:
             self._clear_arithmetic(why)
             return
@@ -134,6 +174,75 @@ class ArithmeticTab:
         self._arithmetic_task.request(
             lambda: latent_arithmetic(model, base, start, end, strengths, label), background=background
         )
+
+    # -- attribute vectors --------------------------------------------------------------------
+    def _configure_attributes(self) -> None:
+        """One Vector entry per attribute of the table beside a ``folder:`` data set's images."""
+        if self._attribute_table_read:
+            return
+        self._attribute_table_read, self._attribute_table, self._attribute_problem = True, None, ""
+        dataset = self.state.dataset
+        try:
+            self._attribute_table = folder_attribute_table(dataset.name) if dataset is not None else None
+        except DataError as exc:
+            self._attribute_problem = str(exc)
+        names = self._attribute_table[1].names if self._attribute_table is not None else ()
+        with QSignalBlocker(self.vectorCombo):
+            chosen = self.vectorCombo.currentData()
+            for i in reversed(range(self.vectorCombo.count())):
+                if self.vectorCombo.itemData(i) not in ("classes", "path"):
+                    self.vectorCombo.removeItem(i)
+            for name in names:
+                self.vectorCombo.addItem(f"Attribute: {name}", ATTRIBUTE + name)
+            # A data set without the chosen attribute falls back to the first entry.
+            self.vectorCombo.setCurrentIndex(max(self.vectorCombo.findData(chosen), 0))
+
+    def _attribute_means(
+        self, trained: TrainedModel, name: str
+    ) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+        """μ without and with the attribute, or None and why not (the means are computed on a worker)."""
+        if trained.config.conditional:
+            return None, None, (
+                "Attribute vectors need an unconditional model: "
+                "the table gives no classes to encode with."
+            )
+        vectors = self._attribute_vectors
+        if self._attribute_error:
+            return None, None, self._attribute_error
+        if vectors is None:
+            if not self._attribute_requested and self._attribute_table is not None:
+                self._attribute_requested = True
+                folder, table = self._attribute_table
+                channels, size, _ = trained.config.image_shape
+                model = detached(trained.model)
+
+                def compute(_task_state: object) -> AttributeVectors:
+                    images, values = table_images(folder, table, size, channels)
+                    return attribute_vectors(model, images, values, table.names)
+
+                self._attribute_task.start(compute, label="Attribute vectors")
+            return None, None, f"Encoding up to {DEFAULT_MAX_IMAGES} images listed in the attribute table…"
+        try:
+            vectors.direction(name)
+        except DataError as exc:
+            return None, None, str(exc)
+        return vectors.without_mean[name], vectors.with_mean[name], ""
+
+    def _store_attribute_vectors(self, vectors: AttributeVectors) -> None:
+        self._attribute_vectors = vectors
+        self._update_arithmetic()
+
+    def _attribute_failed(self, message: str) -> None:
+        self._attribute_error = message  # shown until the model, its weights or the data set change
+        self._update_arithmetic()
+
+    def _drop_attribute_vectors(self) -> None:
+        """Means of another model, other weights or another data set's images no longer apply."""
+        self._attribute_task.cancel()
+        self._attribute_vectors, self._attribute_requested, self._attribute_error = None, False, ""
+
+    def _forget_attribute_table(self) -> None:
+        self._attribute_table_read = False  # also a folder loaded again: it may have a new table beside it
 
     def _clear_arithmetic(self, message: str) -> None:
         self._arithmetic_task.cancel()

@@ -6,8 +6,9 @@ change from frame to frame show whether the space between the endpoints is fille
 images (small, even steps) or crosses a hole or a fold (one step carries most of the change). The
 path is drawn on the map through ``AppState.overlay_path`` while this panel is on screen. A second
 tab does latent arithmetic: it adds the vector between two class means (or between the two
-endpoints) to a chosen image's code. A new model, new weights, data set or encoding (a training
-refresh) recompute both once per event-loop turn, and only while the panel is on screen.
+endpoints, or between the images with and without an attribute listed beside a folder's images) to
+a chosen image's code. A new model, new weights, data set or encoding (a training refresh)
+recompute both once per event-loop turn, and only while the panel is on screen.
 """
 
 from __future__ import annotations
@@ -260,6 +261,7 @@ class InterpolationPanel(ArithmeticTab, EndpointsAndAnimation, Panel):
                 with QSignalBlocker(spin):
                     spin.setRange(0, last)
         self._configure_classes()
+        self._configure_attributes()
         self._refresh()
 
     def _configure_classes(self) -> None:
