@@ -103,10 +103,6 @@ class ImageGridView(QWidget):
         self._placeholder = text
         self.update()
 
-    def placeholder(self) -> str:
-        """The text shown while there are no images (a message saying why)."""
-        return self._placeholder
-
     def set_highlight(self, cell: tuple[int, int] | None) -> None:
         self._highlight = cell if cell is not None and self._inside(*cell) else None
         self.update()
