@@ -12,8 +12,8 @@ from vae_studio.core.ae_vs_vae import DEFAULT_LATENT_DIM, PairSettings
 from vae_studio.core.app_state import AppState, Event
 from vae_studio.core.data import ImageDataset
 from vae_studio.core.trained_model import TrainedModel
-from vae_studio.gui.panels import comparison
 from vae_studio.gui.panels.comparison import ComparisonPanel
+from vae_studio.gui.panels.comparison import panel as comparison
 
 RUN_TIMEOUT_MS = 120_000
 

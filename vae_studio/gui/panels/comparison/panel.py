@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.ae_vs_vae import (
+from ....core.ae_vs_vae import (
     CLOSE_LATENT_DIM,
     DEFAULT_LATENT_DIM,
     PairResult,
@@ -47,19 +47,19 @@ from ...core.ae_vs_vae import (
     PairStopped,
     run_experiment,
 )
-from ...core.app_state import AppState, Event
-from ...core.batch_progress import Stopped
-from ...core.completeness import DEFAULT_THRESHOLD, Completeness
-from ...core.config import MAX_LATENT_DIM
-from ...core.errors import VaeStudioError
-from ...core.recipe import model_config_for
-from ...core.text import format_duration
-from ...core.trained_model import TrainedModel
-from ..widgets.colours import UNLABELLED, class_colours
-from ..widgets.image_grid import ImageGridView
-from ..widgets.images import to_uint8_hwc
-from ..work.tasks import Task, TaskState
-from .base import Panel
+from ....core.app_state import AppState, Event
+from ....core.batch_progress import Stopped
+from ....core.completeness import DEFAULT_THRESHOLD, Completeness
+from ....core.config import MAX_LATENT_DIM
+from ....core.errors import VaeStudioError
+from ....core.recipe import model_config_for
+from ....core.text import format_duration
+from ....core.trained_model import TrainedModel
+from ...widgets.colours import UNLABELLED, class_colours
+from ...widgets.image_grid import ImageGridView
+from ...widgets.images import to_uint8_hwc
+from ...work.tasks import Task, TaskState
+from ..base import Panel
 
 DEFAULTS = PairSettings()  # the lesson's settings, the same as `vae-studio compare --train`
 WORST_SHOWN = 10  # decodings per model in the worst-first strip
