@@ -20,10 +20,10 @@ import numpy as np
 import torch
 
 from .batch_progress import ProgressCallback, StopCheck, Stopped, checkpoint
-from .batches import evaluation_images
+from .batches import evaluating, evaluation_images, image_tensor
 from .config import TrainConfig
 from .data import load_dataset, parse_class_list, select_classes
-from .denoising import image_tensor, reconstruct
+from .denoising import reconstruct
 from .errors import ConfigError, DataError
 from .losses import kl_divergence, reconstruction_nll
 from .models import AE
@@ -64,17 +64,11 @@ def anomaly_scores(
         raise ConfigError("a plain autoencoder has no ELBO; score it by reconstruction error (recon)")
     if samples < 1:
         raise ConfigError(f"the ELBO needs at least 1 sample; got {samples}")
-    was_training = model.training
-    model.eval()
-    device = model.device
-    generator = torch.Generator(device=device).manual_seed(seed)
-    x_all = evaluation_images(image_tensor(images), binarize)
-    labels_t = None if labels is None or not model.config.conditional else torch.as_tensor(labels)
-    out = np.empty(len(x_all), dtype=np.float64)
-    try:
+    with evaluating(model, images, labels, binarize, seed) as inputs:
+        x_all = inputs.images
+        out = np.empty(len(x_all), dtype=np.float64)
         for start in range(0, len(x_all), batch_size):
-            x = x_all[start : start + batch_size].to(device=device, dtype=model.dtype)
-            y = None if labels_t is None else labels_t[start : start + batch_size].to(device)
+            x, y = inputs.batch(start, batch_size)
             if score == "recon":
                 values = reconstruction_nll(model(x, y, sample=False).logits, x, model.config)
             else:
@@ -82,15 +76,12 @@ def anomaly_scores(
                 values = kl_divergence(mu, logvar)
                 std = torch.exp(0.5 * logvar)
                 for _ in range(samples):
-                    eps = torch.randn(mu.shape, generator=generator, device=device, dtype=mu.dtype)
+                    eps = torch.randn(mu.shape, generator=inputs.generator, device=inputs.device, dtype=mu.dtype)
                     logits = model.decode_logits(mu + std * eps, y)
                     values = values + reconstruction_nll(logits, x, model.config) / samples
             out[start : start + len(x)] = values.double().cpu().numpy()
             checkpoint(start + len(x), len(x_all), progress, should_stop)
-    finally:
-        model.train(was_training)
     return out
-
 
 def _split(scores: np.ndarray, is_outlier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scores = np.asarray(scores, dtype=np.float64).ravel()
