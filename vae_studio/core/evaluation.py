@@ -131,6 +131,7 @@ def _log_px(
         chunk_sums.append(torch.logsumexp(log_weights, dim=0))
     return torch.logsumexp(torch.stack(chunk_sums), dim=0).double() - math.log(samples)
 
+
 @torch.inference_mode()
 def posterior_mean_variance(
     model: AE,
