@@ -16,9 +16,10 @@ import torch
 from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from ....core.anomaly import PrecisionRecall, RocCurve, anomaly_data, detect_anomalies, most_anomalous
+from ....core.anomaly import anomaly_data, detect_anomalies, most_anomalous
 from ....core.app_state import AppState, Event
 from ....core.data import format_class_list
+from ....core.roc import PrecisionRecall, RocCurve
 from ....core.trained_model import TrainedModel
 from ...work.deferred_refresh import DeferredRefresh
 from ...work.private_copies import detached
