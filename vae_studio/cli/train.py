@@ -26,9 +26,10 @@ from ..core.device import resolve_device
 from ..core.distributed import SINGLE_PROCESS, DistContext, init_from_env, launched_by_torchrun, launcher_command
 from ..core.distributed import shutdown as shutdown_distributed
 from ..core.recipe import new_trained_model, training_data
+from ..core.run_control import EpochReport, RunControl, TrainResult
 from ..core.threads import ThreadGovernor
 from ..core.trained_model import TrainedModel
-from ..core.trainer import EpochReport, RunControl, Trainer, TrainResult
+from ..core.trainer import Trainer
 from . import EXIT_INTERRUPTED
 from .progress import ProgressPrinter, ScanProgress
 
