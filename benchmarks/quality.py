@@ -46,7 +46,8 @@ from vae_studio.core.config import TrainConfig  # noqa: E402
 from vae_studio.core.data import ImageDataset  # noqa: E402
 from vae_studio.core.evaluation import binarization_description, evaluate_model  # noqa: E402
 from vae_studio.core.recipe import new_trained_model, training_data  # noqa: E402
-from vae_studio.core.trainer import EpochReport, RunControl, StepReport, Trainer  # noqa: E402
+from vae_studio.core.run_control import EpochReport, RunControl, StepReport  # noqa: E402
+from vae_studio.core.trainer import Trainer  # noqa: E402
 
 TARGET_NATS = 90.0
 FULL_IW_SAMPLES = 5000

@@ -33,7 +33,8 @@ from vae_studio.core.config import ModelConfig, TrainConfig  # noqa: E402
 from vae_studio.core.data import load_dataset  # noqa: E402
 from vae_studio.core.distributed import SINGLE_PROCESS, init_from_env, launched_by_torchrun, shutdown  # noqa: E402
 from vae_studio.core.models import build_model  # noqa: E402
-from vae_studio.core.trainer import RunControl, Trainer  # noqa: E402
+from vae_studio.core.run_control import RunControl  # noqa: E402
+from vae_studio.core.trainer import Trainer  # noqa: E402
 
 BATCH_SIZE = 128
 PROCESS_TIMEOUT_S = 600

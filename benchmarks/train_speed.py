@@ -64,7 +64,8 @@ from vae_studio.core.latent import encode  # noqa: E402
 from vae_studio.core.metrics import evaluate_loss  # noqa: E402
 from vae_studio.core.models import build_model  # noqa: E402
 from vae_studio.core.threads import ThreadGovernor, busy_cpu_seconds, configure_threads  # noqa: E402
-from vae_studio.core.trainer import RunControl, Trainer  # noqa: E402
+from vae_studio.core.run_control import RunControl  # noqa: E402
+from vae_studio.core.trainer import Trainer  # noqa: E402
 
 TARGET_RATIO = 2.5
 TARGET_SAMPLES_PER_S = 25_000.0
@@ -375,7 +376,8 @@ import torch
 from vae_studio.core.threads import ThreadGovernor
 from vae_studio.core.data import load_dataset
 from vae_studio.core.models import build_model
-from vae_studio.core.trainer import RunControl, Trainer
+from vae_studio.core.run_control import RunControl
+from vae_studio.core.trainer import Trainer
 from benchmarks.train_speed import MODEL_CONFIG, train_config
 steps, skip = int(sys.argv[2]), 10
 control, marks = RunControl(), {}

@@ -13,12 +13,8 @@ import pytest
 import torch
 
 from vae_studio.core import anomaly
-from vae_studio.core.anomaly import (
-    anomaly_data,
-    anomaly_scores,
-    detect_anomalies,
-    is_class_list,
-    most_anomalous,
+from vae_studio.core.anomaly import anomaly_data, anomaly_scores, detect_anomalies, is_class_list, most_anomalous
+from vae_studio.core.roc import (
     precision_recall_at,
     roc_auc,
     roc_curve,

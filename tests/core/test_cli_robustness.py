@@ -20,7 +20,7 @@ from vae_studio.__main__ import main
 from vae_studio.cli import build_parser, run_cli
 from vae_studio.cli import train as train_command
 from vae_studio.core.checkpoint import load_checkpoint
-from vae_studio.core.trainer import TrainResult
+from vae_studio.core.run_control import TrainResult
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_RUN = (

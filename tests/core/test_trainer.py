@@ -18,7 +18,8 @@ from vae_studio.core.history import History
 from vae_studio.core.metrics import evaluate_loss
 from vae_studio.core.models import AE, build_model
 from vae_studio.core.recipe import new_trained_model, training_data
-from vae_studio.core.trainer import EpochReport, RunControl, StepReport, Trainer
+from vae_studio.core.run_control import EpochReport, RunControl, StepReport
+from vae_studio.core.trainer import Trainer
 
 
 def tiny_model(dataset: ImageDataset, kind: str = "vae", seed: int = 0, **kw) -> AE:

@@ -12,7 +12,8 @@ from vae_studio.core import trainer as trainer_module
 from vae_studio.core.data import ImageDataset
 from vae_studio.core.errors import ConfigError
 from vae_studio.core.history import History
-from vae_studio.core.trainer import RunControl, StepReport, Trainer
+from vae_studio.core.run_control import RunControl, StepReport
+from vae_studio.core.trainer import Trainer
 
 from test_trainer import NanAtCall, same_weights, tiny_model, train_config, weights
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from vae_studio.core.anomaly import anomaly_data, detect_anomalies, precision_recall_at, roc_auc
+from vae_studio.core.anomaly import anomaly_data, detect_anomalies
+from vae_studio.core.roc import precision_recall_at, roc_auc
 from vae_studio.core.app_state import AppState
 from vae_studio.core.data import load_dataset
 from vae_studio.core.trained_model import TrainedModel

@@ -12,8 +12,9 @@ from vae_studio.core.ae_vs_vae import DEFAULT_LATENT_DIM, PairSettings
 from vae_studio.core.app_state import AppState, Event
 from vae_studio.core.data import ImageDataset
 from vae_studio.core.trained_model import TrainedModel
-from vae_studio.gui.panels import comparison
 from vae_studio.gui.panels.comparison import ComparisonPanel
+from vae_studio.gui.panels.comparison import panel as comparison
+from vae_studio.gui.panels.comparison.scores import WORST_SHOWN
 
 RUN_TIMEOUT_MS = 120_000
 
@@ -104,9 +105,9 @@ def test_trains_the_pair_and_shows_both_scores(qtbot, panel: ComparisonPanel, st
     vae_x, vae_counts = panel.vaeHistogram.getData()
     assert np.array_equal(ae_x, vae_x) and ae_counts.sum() == vae_counts.sum() == 60
     worst = panel.worstView.images()
-    assert worst.shape[:2] == (2, comparison.WORST_SHOWN)
+    assert worst.shape[:2] == (2, WORST_SHOWN)
     ae_complete = result.ae.comparison.completeness
-    assert np.array_equal(worst[0], ae_complete.images[ae_complete.worst_first[: comparison.WORST_SHOWN]])
+    assert np.array_equal(worst[0], ae_complete.images[ae_complete.worst_first[: WORST_SHOWN]])
 
     # The pictures of why: prior circles and the class-mean path on each map, samples and path decoded by both.
     assert panel.samplesView.images().shape[:2] == (2, 6) and panel.pathView.images().shape[:2] == (2, 7)

@@ -6,7 +6,8 @@ import argparse
 import json
 from typing import TextIO
 
-from ..core.anomaly import SCORE_DESCRIPTIONS, anomaly_data, detect_anomalies, summarize, threshold_at_false_positive_rate
+from ..core.anomaly import SCORE_DESCRIPTIONS, anomaly_data, detect_anomalies
+from ..core.roc import summarize, threshold_at_false_positive_rate
 from .loading import load_model
 from .progress import ImageProgress
 

@@ -43,6 +43,9 @@ from ..core.vocabulary import (
 COMMANDS: tuple[str, ...] = ("train", "evaluate", "anomaly", "sample", "encode", "compare", "attribute", "celeba")
 
 
+FORMATTER = argparse.ArgumentDefaultsHelpFormatter  # every help text shows the defaults
+
+
 def _float_list(text: str) -> tuple[float, ...]:
     try:
         return tuple(float(part) for part in text.split(",") if part.strip())
@@ -153,7 +156,7 @@ def _output_file(suffixes: tuple[str, ...] = ()) -> Callable[[str], Path]:
 
 def _add_train_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("train", help="train a model and write one checkpoint file", parents=[common],
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       formatter_class=FORMATTER)
     d = TrainConfig()
     p.add_argument("--dataset", default=d.dataset, help=f"{', '.join(DATASET_CHOICES)}, idx:PATH or folder:PATH")
     p.add_argument("--model", choices=MODEL_KINDS, default="vae", help="ae, vae or conditional vae")
@@ -197,54 +200,62 @@ def _add_train_parser(sub: argparse._SubParsersAction, common: argparse.Argument
     _add_scale_options(p)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    formatter = argparse.ArgumentDefaultsHelpFormatter
-    parser = argparse.ArgumentParser(
-        prog="vae-studio",
-        description="See how autoencoders and variational autoencoders work. With no command, opens the app; "
-        "with checkpoint files or a data folder, opens them in the app.",
-        formatter_class=formatter,
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
-    # Every command takes --debug too; SUPPRESS keeps a command's default from hiding the main one.
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show the full traceback of an error")
-    sub = parser.add_subparsers(dest="command")
-    _add_train_parser(sub, common)
-    seed = _bounded_int(0, MAX_SEED)
+def _checkpoint_parser(
+    sub: argparse._SubParsersAction, common: argparse.ArgumentParser, name: str, help_text: str
+) -> argparse.ArgumentParser:
+    """A command on one checkpoint file, run on a device of the user's choice."""
+    p = sub.add_parser(name, help=help_text, parents=[common], formatter_class=FORMATTER)
+    p.add_argument("checkpoint", type=Path, help=f"a checkpoint file (*{CHECKPOINT_SUFFIX})")
+    p.add_argument("--device", choices=DEVICE_CHOICES, default="cpu", help="where to run the model")
+    return p
 
-    def checkpoint_parser(name: str, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, parents=[common], formatter_class=formatter)
-        p.add_argument("checkpoint", type=Path, help=f"a checkpoint file (*{CHECKPOINT_SUFFIX})")
-        p.add_argument("--device", choices=DEVICE_CHOICES, default="cpu", help="where to run the model")
-        return p
 
-    p = checkpoint_parser("evaluate", "test-split reconstruction loss, KL and negative ELBO per image")
+def _add_evaluate_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """vae-studio evaluate: the test-split figures, optionally the importance-weighted NLL."""
+    p = _checkpoint_parser(sub, common, "evaluate", "test-split reconstruction loss, KL and negative ELBO per image")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--iw-samples", type=_bounded_int(1, MAX_IW_SAMPLES), default=None, metavar="K",
                    help="also estimate -log p(x) with K importance samples (Burda et al. 2016; 5000 is usual; "
                         f"at most {MAX_IW_SAMPLES:,})")
-    p.add_argument("--seed", type=seed, default=0, help="seed of the sampling noise")
-    p = checkpoint_parser("anomaly", "anomaly detection: AUC of telling outliers from the normal test images")
+    p.add_argument("--seed", type=_bounded_int(0, MAX_SEED), default=0, help="seed of the sampling noise")
+
+
+def _add_anomaly_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """vae-studio anomaly: outliers against the normal test images."""
+    p = _checkpoint_parser(
+        sub, common, "anomaly", "anomaly detection: AUC of telling outliers from the normal test images"
+    )
     p.add_argument("--outliers", required=True, metavar="DATASET_OR_CLASSES",
                    help="held-out classes of the model's data set (e.g. 9 or 8-9) or another data set")
     p.add_argument("--score", choices=ANOMALY_SCORES, default="recon",
                    help="recon: reconstruction error; elbo: negative ELBO (VAEs)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p = checkpoint_parser("sample", "write a grid of decoded samples from the prior")
+
+
+def _add_sample_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """vae-studio sample: a grid of prior samples."""
+    p = _checkpoint_parser(sub, common, "sample", "write a grid of decoded samples from the prior")
     p.add_argument("--n", type=_bounded_int(1, MAX_SAMPLES), default=64, help=f"number of samples, 1 to {MAX_SAMPLES}")
     p.add_argument("--temperature", type=_bounded_float(0, 10), default=1.0, help="scale of the prior's sigma, 0 to 10")
-    p.add_argument("--seed", type=seed, default=0, help="seed of the samples")
+    p.add_argument("--seed", type=_bounded_int(0, MAX_SEED), default=0, help="seed of the samples")
     p.add_argument("--label", type=_bounded_int(0, MAX_CLASSES - 1), default=None,
                    help="class to generate (conditional models)")
     p.add_argument("--out", type=_output_file(IMAGE_SUFFIXES), required=True,
                    help=f"image file to write ({', '.join(IMAGE_SUFFIXES)})")
-    p = checkpoint_parser("encode", "write the posterior mean (and log variance) of each image as CSV")
+
+
+def _add_encode_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """vae-studio encode: the codes of a split as CSV."""
+    p = _checkpoint_parser(sub, common, "encode", "write the posterior mean (and log variance) of each image as CSV")
     p.add_argument("--split", choices=("train", "test"), default="test", help="which split to encode")
     p.add_argument("--out", type=_output_file(), required=True, help="CSV file to write")
-    p = checkpoint_parser("attribute", "an attribute's latent direction (images with it minus without) added to images")
+
+
+def _add_attribute_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """vae-studio attribute: an attribute's latent direction added to images."""
+    p = _checkpoint_parser(
+        sub, common, "attribute", "an attribute's latent direction (images with it minus without) added to images"
+    )
     p.add_argument("--attribute", required=True, help="a column of the attribute table, e.g. Smiling")
     p.add_argument("--folder", type=Path, default=None,
                    help="image folder with list_attr_celeba.txt (default: the folder the model was trained on)")
@@ -255,19 +266,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-images", type=_bounded_int(1, MAX_POINTS), default=2000,
                    help="images the mean codes are taken over")
     p.add_argument("--scale", type=_bounded_int(1, 16), default=2, help="pixels per image pixel in the strip")
-    p.add_argument("--seed", type=seed, default=0, help="which listed images are used")
+    p.add_argument("--seed", type=_bounded_int(0, MAX_SEED), default=0, help="which listed images are used")
     p.add_argument("--out", type=_output_file(IMAGE_SUFFIXES), required=True, help="image file to write")
+
+
+def _add_celeba_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """vae-studio celeba: CelebA's download."""
     p = sub.add_parser("celeba", help="download CelebA's faces and attribute table with torchvision",
-                       parents=[common], formatter_class=formatter)
+                       parents=[common], formatter_class=FORMATTER)
     p.add_argument("--root", type=Path, default=Path("~/vae-studio-data"),
                    help="folder to download into (about 1.4 GB); CelebA lands in ROOT/celeba")
+
+
+def _add_compare_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """vae-studio compare: continuity and completeness of checkpoints or a trained AE/VAE pair."""
     p = sub.add_parser(
         "compare",
         help="continuity and completeness of each model's latent space (AE versus VAE)",
         description="Score the given checkpoints, or with --train train an AE and a VAE alike with the app's "
         "AE-vs-VAE defaults and score both. Sizes left out are the app's defaults.",
         parents=[common],
-        formatter_class=formatter,
+        formatter_class=FORMATTER,
     )
     p.add_argument("checkpoints", type=Path, nargs="*", help=f"checkpoint files (*{CHECKPOINT_SUFFIX})")
     p.add_argument("--train", action="store_true",
@@ -293,8 +312,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a fixed classifier confidence from which a decoding counts as real (default: calibrated per "
                         "model, the level 95%% of its reconstructions of test images reach, at least 50%%; the "
                         f"figures at a fixed {FIXED_REALISM_THRESHOLD:.0%}% are shown too)")
-    p.add_argument("--seed", type=seed, default=None, help="seed of the sampling (with --train: also of the training)")
+    p.add_argument("--seed", type=_bounded_int(0, MAX_SEED), default=None, help="seed of the sampling (with --train: also of the training)")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per model in order (AE first)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vae-studio",
+        description="See how autoencoders and variational autoencoders work. With no command, opens the app; "
+        "with checkpoint files or a data folder, opens them in the app.",
+        formatter_class=FORMATTER,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    # Every command takes --debug too; SUPPRESS keeps a command's default from hiding the main one.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback of an error")
+    sub = parser.add_subparsers(dest="command")
+    for add in (
+        _add_train_parser, _add_evaluate_parser, _add_anomaly_parser, _add_sample_parser, _add_encode_parser,
+        _add_attribute_parser, _add_celeba_parser, _add_compare_parser,
+    ):  # fmt: skip
+        add(sub, common)
     for command in sub.choices.values():  # torch's CPU threads, on every command (core/threads.py)
         command.add_argument("--threads", type=_bounded_int(0, MAX_THREADS), default=None, metavar="N",
                              help="CPU threads for torch (default or 0: the cores other programs leave free)")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 from ..core.text import format_duration
 
 if TYPE_CHECKING:
-    from ..core.trainer import EpochReport, StepReport
+    from ..core.run_control import EpochReport, StepReport
 
 
 class ProgressPrinter:

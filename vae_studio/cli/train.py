@@ -20,15 +20,16 @@ import torch
 
 from ..core.checkpoint import check_can_write, save_checkpoint
 from ..core.config import TrainConfig
-from ..core.data import parse_class_list
+from ..core.data import ImageDataset, parse_class_list
 from ..core.data.cache import memory_mapped
 from ..core.device import resolve_device
 from ..core.distributed import SINGLE_PROCESS, DistContext, init_from_env, launched_by_torchrun, launcher_command
 from ..core.distributed import shutdown as shutdown_distributed
 from ..core.recipe import new_trained_model, training_data
+from ..core.run_control import EpochReport, RunControl, TrainResult
 from ..core.threads import ThreadGovernor
 from ..core.trained_model import TrainedModel
-from ..core.trainer import EpochReport, RunControl, Trainer, TrainResult
+from ..core.trainer import Trainer
 from . import EXIT_INTERRUPTED
 from .progress import ProgressPrinter, ScanProgress
 
@@ -90,24 +91,7 @@ def _command_args(args: argparse.Namespace) -> list[str]:
 
 
 def _train(args: argparse.Namespace, out: TextIO, err: TextIO, device, ctx: DistContext) -> int:
-    config = TrainConfig(
-        dataset=args.dataset,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        lr_decay=args.lr_decay,
-        beta=args.beta,
-        warmup_epochs=args.warmup,
-        seed=args.seed,
-        device=args.device,
-        corruption=args.corruption,
-        noise_level=args.noise_level,
-        binarize=args.binarize,
-        classes=tuple(parse_class_list(args.classes)) if args.classes else None,
-        train_subset=args.subset,
-        image_size=args.image_size,
-        channels=args.channels,
-    )
+    config = _train_config(args)
     check_can_write(args.out)
     existed = args.out.exists()
     dataset = training_data(config, max_files=args.max_files, scan_progress=ScanProgress(err))
@@ -124,14 +108,7 @@ def _train(args: argparse.Namespace, out: TextIO, err: TextIO, device, ctx: Dist
         conv_channels=args.conv_channels,
         likelihood=args.likelihood,
     )
-    for note in dataset.notes:
-        err.write(f"note: {note}\n")
-    err.write(
-        f"Training {trained.describe()} ({len(dataset.train_images)} train / {len(dataset.test_images)} test "
-        f"images, {dataset.image_shape}) on {device}\n"
-    )
-    if ctx.active:
-        err.write(f"{ctx.world_size} processes, {config.batch_size // ctx.world_size} images per process a step\n")
+    _announce(trained, dataset, config, device, ctx, err)
     initial = {k: v.clone() for k, v in trained.model.state_dict().items()}
     control = RunControl()
     trainer = Trainer(
@@ -144,22 +121,7 @@ def _train(args: argparse.Namespace, out: TextIO, err: TextIO, device, ctx: Dist
     trainer.on_epoch(printer.epoch)
     if args.save_every:
         trainer.on_epoch(_periodic_saver(trained, args.out, args.save_every, err))
-    interrupted = False
-
-    def on_sigint(*_: object) -> None:
-        # The first Ctrl-C stops between batches and what was trained is saved; a second one
-        # (e.g. during the save) interrupts at once.
-        nonlocal interrupted
-        interrupted = True
-        control.stop()
-        if not ctx.active:  # under torchrun each worker hears one Ctrl-C twice (terminal and launcher)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        result = trainer.run()
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    result, interrupted = _run_stoppable(trainer, control, ctx)
     err.write(f"{result.message}\n")
     status = EXIT_INTERRUPTED if interrupted else 1 if result.status == "diverged" else 0
     if not ctx.is_main:
@@ -177,6 +139,68 @@ def _train(args: argparse.Namespace, out: TextIO, err: TextIO, device, ctx: Dist
         )
     out.write(f"saved {path}\n")
     return status
+
+
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    """The training run the command line describes."""
+    return TrainConfig(
+        dataset=args.dataset,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        lr_decay=args.lr_decay,
+        beta=args.beta,
+        warmup_epochs=args.warmup,
+        seed=args.seed,
+        device=args.device,
+        corruption=args.corruption,
+        noise_level=args.noise_level,
+        binarize=args.binarize,
+        classes=tuple(parse_class_list(args.classes)) if args.classes else None,
+        train_subset=args.subset,
+        image_size=args.image_size,
+        channels=args.channels,
+    )
+
+
+def _announce(
+    trained: TrainedModel,
+    dataset: ImageDataset,
+    config: TrainConfig,
+    device: torch.device,
+    ctx: DistContext,
+    err: TextIO,
+) -> None:
+    """The data set's notes, then what is trained on what."""
+    for note in dataset.notes:
+        err.write(f"note: {note}\n")
+    err.write(
+        f"Training {trained.describe()} ({len(dataset.train_images)} train / {len(dataset.test_images)} test "
+        f"images, {dataset.image_shape}) on {device}\n"
+    )
+    if ctx.active:
+        err.write(f"{ctx.world_size} processes, {config.batch_size // ctx.world_size} images per process a step\n")
+
+
+def _run_stoppable(trainer: Trainer, control: RunControl, ctx: DistContext) -> tuple[TrainResult, bool]:
+    """Run ``trainer`` with Ctrl-C stopping it between batches; the result and whether Ctrl-C stopped it."""
+    interrupted = False
+
+    def on_sigint(*_: object) -> None:
+        # The first Ctrl-C stops between batches and what was trained is saved; a second one
+        # (e.g. during the save) interrupts at once.
+        nonlocal interrupted
+        interrupted = True
+        control.stop()
+        if not ctx.active:  # under torchrun each worker hears one Ctrl-C twice (terminal and launcher)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        result = trainer.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return result, interrupted
 
 
 def _periodic_saver(trained: TrainedModel, path: Path, every: int, err: TextIO) -> Callable[[EpochReport], None]:

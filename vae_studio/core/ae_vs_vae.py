@@ -46,7 +46,8 @@ from .models import build_model
 from .realism import RealismClassifier, classify, realism_classifier
 from .recipe import model_config_for, training_data
 from .trained_model import TrainedModel
-from .trainer import RunControl, StepReport, Trainer
+from .run_control import RunControl, StepReport
+from .trainer import Trainer
 
 # The setting where the two models differ clearly (see the module docstring), and the one where
 # they come out close: the panel offers a one-click switch from the latter to the former.

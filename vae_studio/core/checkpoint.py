@@ -237,14 +237,8 @@ def _os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def load_checkpoint(path: str | os.PathLike[str], device: torch.device | str = "cpu") -> TrainedModel:
-    """Read a checkpoint written by :func:`save_checkpoint`; every failure is a one-line CheckpointError
-    naming the file."""
-    path = Path(path)
-
-    def fail(reason: str) -> CheckpointError:
-        return CheckpointError(f"Cannot open {path}: {reason}")
-
+def _check_head(path: Path, fail: Fail) -> None:
+    """Check that ``path`` is a readable file whose first 8 bytes declare a header of a plausible size."""
     try:
         if not path.exists():
             link = path.is_symlink()
@@ -263,6 +257,17 @@ def load_checkpoint(path: str | os.PathLike[str], device: torch.device | str = "
             f"its header declares {header_bytes:,} bytes (a checkpoint's is at most {MAX_HEADER_BYTES:,}); "
             "it is damaged or not a checkpoint"
         )
+
+
+def load_checkpoint(path: str | os.PathLike[str], device: torch.device | str = "cpu") -> TrainedModel:
+    """Read a checkpoint written by :func:`save_checkpoint`; every failure is a one-line CheckpointError
+    naming the file."""
+    path = Path(path)
+
+    def fail(reason: str) -> CheckpointError:
+        return CheckpointError(f"Cannot open {path}: {reason}")
+
+    _check_head(path, fail)
     try:
         with safe_open(str(path), framework="pt", device="cpu") as handle:
             version, name, model_config, train_config, class_names = _read_description(handle.metadata() or {}, fail)

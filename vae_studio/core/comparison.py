@@ -107,28 +107,11 @@ def compare_model(
     the work (classifier training, on first use only, does not report)."""
     if classifier is None and dataset.labelled:
         classifier = realism_classifier(dataset, should_stop=should_stop)
-    images, labels = dataset.test_images, dataset.test_labels
-    if len(images) == 0:
-        raise VaeStudioError(f"The data set {dataset.name!r} has no test images to compare models on.")
-    order = np.random.default_rng(seed).permutation(len(images))
-    pick_all = np.sort(order[: max(points, completeness_points)])
-    pick_t = torch.from_numpy(pick_all)
-    picked_labels = None if labels is None else labels[pick_t].numpy()
     model = trained.model
-    mu_all = encode(model, images[pick_t], picked_labels).mu
-    # The continuity points: the first ``points`` of the same random order.
-    first = np.searchsorted(pick_all, np.sort(order[:points]))
-
-    def half(offset: int) -> ProgressCallback | None:
-        def report(done: int, total: int) -> None:
-            assert progress is not None
-            progress(offset * total + done, 2 * total)
-
-        return None if progress is None else report
-
+    mu_all, picked_labels, first = _encoded_test_points(trained, dataset, points, completeness_points, seed)
     cont = continuity(
         model, mu_all[first], None if picked_labels is None else picked_labels[first], step=step, seed=seed,
-        progress=half(0), should_stop=should_stop,
+        progress=_half(progress, 0), should_stop=should_stop,
     )  # fmt: skip
     comp = completeness(
         model,
@@ -140,7 +123,33 @@ def compare_model(
         prior_samples=prior_samples,
         grid_size=grid_size,
         seed=seed,
-        progress=half(1),
+        progress=_half(progress, 1),
         should_stop=should_stop,
     )
     return ModelComparison(trained.name, trained.config.kind, cont, comp)
+
+
+def _encoded_test_points(
+    trained: TrainedModel, dataset: ImageDataset, points: int, completeness_points: int, seed: int
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """The codes (and labels) of the random test images both scores use, and which of them are the
+    continuity points: the first ``points`` of the same random order."""
+    images, labels = dataset.test_images, dataset.test_labels
+    if len(images) == 0:
+        raise VaeStudioError(f"The data set {dataset.name!r} has no test images to compare models on.")
+    order = np.random.default_rng(seed).permutation(len(images))
+    pick_all = np.sort(order[: max(points, completeness_points)])
+    pick_t = torch.from_numpy(pick_all)
+    picked_labels = None if labels is None else labels[pick_t].numpy()
+    mu_all = encode(trained.model, images[pick_t], picked_labels).mu
+    return mu_all, picked_labels, np.searchsorted(pick_all, np.sort(order[:points]))
+
+
+def _half(progress: ProgressCallback | None, offset: int) -> ProgressCallback | None:
+    """``progress`` for one of the two scores: half the work, the first (0) or the second (1)."""
+
+    def report(done: int, total: int) -> None:
+        assert progress is not None
+        progress(offset * total + done, 2 * total)
+
+    return None if progress is None else report

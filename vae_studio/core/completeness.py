@@ -200,10 +200,9 @@ def completeness(
     ``progress(done, total)`` counts decoding batches, then reference chunks.
     """
     mu = np.asarray(mu, np.float64)
-    d = mu.shape[1]
     plane = plane or default_plane(mu)
     grid, grid_range = _grid_codes(plane, mu, grid_size)
-    codes = np.concatenate([sample_prior(d, prior_samples, seed=seed), grid])
+    codes = np.concatenate([sample_prior(mu.shape[1], prior_samples, seed=seed), grid])
     from_prior = np.arange(len(codes)) < prior_samples
     config = model.config
     sample_labels = np.arange(len(codes)) % config.num_classes if config.conditional else None
@@ -216,27 +215,9 @@ def completeness(
     jobs = [(codes, sample_labels), (recon_codes, recon_labels)]
     decode_batches = sum(-(-len(z) // DECODE_BATCH) for z, _ in jobs)
     total = decode_batches + -(-len(reference) // NEAREST_CHUNK)
-    decoded = []
-    done = 0
-    for z, z_labels in jobs:
-        parts = [np.zeros((0, *config.image_shape), np.float32)]
-        for start in range(0, len(z), DECODE_BATCH):
-            batch_labels = None if z_labels is None else z_labels[start : start + DECODE_BATCH]
-            parts.append(decode(model, z[start : start + DECODE_BATCH], batch_labels))
-            done += 1
-            checkpoint(done, total, progress, should_stop)
-        decoded.append(np.concatenate(parts))
-    images, reconstructions = decoded
-
-    def nearest_progress(done: int, _total: int) -> None:
-        if progress is not None:
-            progress(decode_batches + -(-done // NEAREST_CHUNK), total)
-
-    # One pass over the training images for the decodings and the reconstructions' baseline.
+    images, reconstructions = _decode_jobs(model, jobs, total, progress, should_stop)
+    distance, index = _nearest(images, reconstructions, reference, decode_batches, total, progress, should_stop)
     n = len(images)
-    searched = np.concatenate([images, reconstructions[:RECONSTRUCTION_DISTANCES]])
-    distance, index = nearest_training_images(searched, reference, progress=nearest_progress, should_stop=should_stop)
-
     samples = dict(
         codes=codes,
         from_prior=from_prior,
@@ -250,27 +231,86 @@ def completeness(
         reconstruction_distance=distance[n:],
     )
     if classifier is None:
-        return Completeness(
-            score=None,
-            prior_share=None,
-            grid_share=None,
-            threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
-            predicted=None,
-            confidence=None,
-            worst_first=np.argsort(-distance[:n], kind="stable"),
-            classifier_accuracy=None,
-            note="The data set has no labels, so no classifier can judge whether decodings look real: "
-            "completeness is not scored; only each decoding's distance to the nearest training image is given.",
-            calibrated_threshold=None,
-            reconstruction_confidence=None,
-            **samples,
-        )
-    predicted, confidence = classify(classifier, images)
-    recon_confidence = classify(classifier, reconstructions)[1] if can_reconstruct else None
+        return _unjudged(samples, threshold)
+    return _judged(samples, classifier, threshold, reconstructions if can_reconstruct else None, model.variational)
+
+
+def _decode_jobs(
+    model: AE,
+    jobs: list[tuple[np.ndarray, np.ndarray | None]],
+    total: int,
+    progress: ProgressCallback | None,
+    should_stop: StopCheck | None,
+) -> list[np.ndarray]:
+    """Decode each (codes, labels) job in batches, counting batches towards ``total`` for the progress."""
+    decoded = []
+    done = 0
+    for z, z_labels in jobs:
+        parts = [np.zeros((0, *model.config.image_shape), np.float32)]
+        for start in range(0, len(z), DECODE_BATCH):
+            batch_labels = None if z_labels is None else z_labels[start : start + DECODE_BATCH]
+            parts.append(decode(model, z[start : start + DECODE_BATCH], batch_labels))
+            done += 1
+            checkpoint(done, total, progress, should_stop)
+        decoded.append(np.concatenate(parts))
+    return decoded
+
+
+def _nearest(
+    images: np.ndarray,
+    reconstructions: np.ndarray,
+    reference: torch.Tensor,
+    decode_batches: int,
+    total: int,
+    progress: ProgressCallback | None,
+    should_stop: StopCheck | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest training images of the decodings, then of the first reconstructions (their baseline), in one
+    pass over the training images; the progress counts on from the ``decode_batches`` already done."""
+
+    def nearest_progress(done: int, _total: int) -> None:
+        if progress is not None:
+            progress(decode_batches + -(-done // NEAREST_CHUNK), total)
+
+    searched = np.concatenate([images, reconstructions[:RECONSTRUCTION_DISTANCES]])
+    return nearest_training_images(searched, reference, progress=nearest_progress, should_stop=should_stop)
+
+
+def _unjudged(samples: dict, threshold: float | None) -> Completeness:
+    """Completeness without a classifier (an unlabelled data set): distances only, farthest first."""
+    distance = samples["nearest_distance"]
+    return Completeness(
+        score=None,
+        prior_share=None,
+        grid_share=None,
+        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+        predicted=None,
+        confidence=None,
+        worst_first=np.argsort(-distance, kind="stable"),
+        classifier_accuracy=None,
+        note="The data set has no labels, so no classifier can judge whether decodings look real: "
+        "completeness is not scored; only each decoding's distance to the nearest training image is given.",
+        calibrated_threshold=None,
+        reconstruction_confidence=None,
+        **samples,
+    )
+
+
+def _judged(
+    samples: dict,
+    classifier: RealismClassifier,
+    threshold: float | None,
+    reconstructions: np.ndarray | None,
+    variational: bool,
+) -> Completeness:
+    """Completeness with the classifier's verdicts, at ``threshold`` or, when None, the bar calibrated on the
+    ``reconstructions`` (None when there are none)."""
+    predicted, confidence = classify(classifier, samples["images"])
+    recon_confidence = None if reconstructions is None else classify(classifier, reconstructions)[1]
     calibrated = None if recon_confidence is None else calibrated_threshold(recon_confidence)
     used = calibrated if threshold is None else threshold
     assert used is not None
-    score, prior_share, grid_share = _shares(confidence >= used, from_prior)
+    score, prior_share, grid_share = _shares(confidence >= used, samples["from_prior"])
     return Completeness(
         score=score,
         prior_share=prior_share,
@@ -278,14 +318,13 @@ def completeness(
         threshold=used,
         predicted=predicted,
         confidence=confidence,
-        worst_first=np.lexsort((-distance[:n], confidence)),
+        worst_first=np.lexsort((-samples["nearest_distance"], confidence)),
         classifier_accuracy=classifier.test_accuracy,
-        note=_note(classifier, used, calibrated, threshold is None, model.variational),
+        note=_note(classifier, used, calibrated, threshold is None, variational),
         calibrated_threshold=calibrated,
         reconstruction_confidence=recon_confidence,
         **samples,
     )
-
 
 def _note(
     classifier: RealismClassifier, used: float, calibrated: float | None, is_calibrated: bool, variational: bool

@@ -21,7 +21,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from .batch_progress import ProgressCallback, StopCheck, checkpoint
-from .batches import evaluation_images
+from .batches import evaluation_images, image_tensor
 from .corruption import corrupt
 from .errors import DataError
 from .models import AE
@@ -52,14 +52,6 @@ def psnr(reference: np.ndarray, images: np.ndarray, peak: float = 1.0) -> np.nda
 def mean_psnr(reference: np.ndarray, images: np.ndarray, peak: float = 1.0) -> float:
     """The mean of the per-image PSNRs (the figure denoising papers report), in dB."""
     return float(np.mean(psnr(reference, images, peak)))
-
-
-def image_tensor(images: torch.Tensor | np.ndarray) -> torch.Tensor:
-    """uint8 images (N, C, H, W) given as a torch tensor or a numpy array, as a torch tensor."""
-    tensor = images if isinstance(images, torch.Tensor) else torch.from_numpy(np.asarray(images))
-    if tensor.dtype != torch.uint8 or tensor.ndim != 4:
-        raise ValueError(f"expected uint8 images of shape (N, C, H, W); got {tensor.dtype} {tuple(tensor.shape)}")
-    return tensor
 
 
 @torch.inference_mode()

@@ -23,9 +23,9 @@ import torch
 from torch.nn import functional as F
 
 from .batch_progress import ProgressCallback, StopCheck, Stopped, checkpoint
-from .batches import evaluation_images
+from .batches import evaluating, evaluation_images, image_tensor
 from .config import ModelConfig
-from .denoising import image_tensor, mean_psnr, reconstruct
+from .denoising import mean_psnr, reconstruct
 from .errors import ConfigError
 from .losses import LOG_2PI, log_normal, log_standard_normal
 from .metrics import evaluate_loss
@@ -95,42 +95,41 @@ def importance_weighted_nll(
         raise ConfigError("a plain autoencoder has no posterior q(z|x), so it has no importance-weighted likelihood")
     if samples < 1:
         raise ConfigError(f"the importance-weighted estimate needs at least 1 sample; got {samples}")
-    was_training = model.training
-    model.eval()
-    device = model.device
-    generator = torch.Generator(device=device).manual_seed(seed)
-    x_all = evaluation_images(image_tensor(images), binarize)
-    labels_t = None if labels is None or not model.config.conditional else torch.as_tensor(labels)
-    n = len(x_all)
-    per_batch = max(1, min(n, max_rows // samples))
-    per_chunk = min(samples, max(1, max_rows // per_batch))
-    out = np.empty(n, dtype=np.float64)
-    try:
+    with evaluating(model, images, labels, binarize, seed) as inputs:
+        n = len(inputs.images)
+        per_batch = max(1, min(n, max_rows // samples))
+        per_chunk = min(samples, max(1, max_rows // per_batch))
+        out = np.empty(n, dtype=np.float64)
         for start in range(0, n, per_batch):
-            x = x_all[start : start + per_batch].to(device=device, dtype=model.dtype)
-            y = None if labels_t is None else labels_t[start : start + per_batch].to(device)
+            x, y = inputs.batch(start, per_batch)
             b = len(x)
-            mu, logvar = model.encode(x, y)
-            std = torch.exp(0.5 * logvar)
-            chunk_sums = []
-            for first in range(0, samples, per_chunk):
-                k = min(per_chunk, samples - first)
-                z = mu + std * torch.randn((k, b, mu.shape[1]), generator=generator, device=device, dtype=mu.dtype)
-                logits = model.decode_logits(z.reshape(k * b, -1), None if y is None else y.repeat(k))
-                log_likelihood = repeated_log_likelihood(logits.view(k, b, -1), x.flatten(1), model.config)
-                log_weights = log_likelihood + log_standard_normal(z) - log_normal(z, mu, logvar)
-                chunk_sums.append(torch.logsumexp(log_weights, dim=0))
-            log_px = torch.logsumexp(torch.stack(chunk_sums), dim=0).double() - math.log(samples)
-            out[start : start + b] = -log_px.cpu().numpy()
+            out[start : start + b] = -_log_px(model, x, y, samples, per_chunk, inputs.generator).cpu().numpy()
             try:
                 checkpoint(start + b, n, progress, should_stop)
             except Stopped:
                 if not keep_partial:
                     raise
                 return out[: start + b]
-    finally:
-        model.train(was_training)
     return out
+
+
+def _log_px(
+    model: AE, x: torch.Tensor, y: torch.Tensor | None, samples: int, per_chunk: int, generator: torch.Generator
+) -> torch.Tensor:
+    """The importance-weighted log p(x) of one batch (float64), its ``samples`` codes drawn ``per_chunk``
+    at a time and the chunks' logsumexps combined."""
+    b = len(x)
+    mu, logvar = model.encode(x, y)
+    std = torch.exp(0.5 * logvar)
+    chunk_sums = []
+    for first in range(0, samples, per_chunk):
+        k = min(per_chunk, samples - first)
+        z = mu + std * torch.randn((k, b, mu.shape[1]), generator=generator, device=mu.device, dtype=mu.dtype)
+        logits = model.decode_logits(z.reshape(k * b, -1), None if y is None else y.repeat(k))
+        log_likelihood = repeated_log_likelihood(logits.view(k, b, -1), x.flatten(1), model.config)
+        log_weights = log_likelihood + log_standard_normal(z) - log_normal(z, mu, logvar)
+        chunk_sums.append(torch.logsumexp(log_weights, dim=0))
+    return torch.logsumexp(torch.stack(chunk_sums), dim=0).double() - math.log(samples)
 
 
 @torch.inference_mode()

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import copy
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
 import torch
 
@@ -27,8 +25,9 @@ from .distributed import SINGLE_PROCESS, DistContext, all_reduce_mean, per_rank_
 from .errors import ConfigError
 from .history import History
 from .losses import kl_divergence, reconstruction_nll
-from .metrics import LossSummary, evaluate_loss
+from .metrics import evaluate_loss
 from .models import AE, ForwardResult
+from .run_control import EpochCallback, EpochReport, RunControl, Status, StepCallback, StepReport, TrainResult
 from .vocabulary import PRECISIONS
 
 # Weights are copied this often so a diverging run can fall back to recent good ones
@@ -37,72 +36,6 @@ SNAPSHOT_EVERY_STEPS = 100
 # Steps between reads of the loss figures on an accelerator: each read waits for the queued work,
 # so reading every step would stall the GPU at every batch; 50 keeps reports a fraction of a second apart.
 SYNC_EVERY_ACCELERATOR = 50
-
-
-class RunControl:
-    """Stop and pause flags shared between the thread that trains and the one that steers it."""
-
-    def __init__(self) -> None:
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._running.set()  # wake a paused loop so it can see the stop
-
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    def wait_while_paused(self) -> None:
-        self._running.wait()
-
-
-@dataclass(frozen=True)
-class StepReport:
-    step: int  # steps done in this run
-    total_steps: int
-    epoch: int  # 1-based epoch of the whole history
-    loss: float
-    recon: float
-    kl: float
-    beta: float
-    samples_per_s: float
-    eta_s: float
-
-
-@dataclass(frozen=True)
-class EpochReport:
-    epoch: int
-    train_loss: float
-    test: LossSummary
-    seconds: float
-
-
-Status = Literal["finished", "stopped", "diverged"]
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    status: Status
-    message: str
-    steps: int
-    epochs: int
-
-
-StepCallback = Callable[[StepReport], None]
-EpochCallback = Callable[[EpochReport], None]
 
 
 @dataclass

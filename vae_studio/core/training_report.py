@@ -24,7 +24,8 @@ from .history import History
 from .latent import Encoding, encode
 from .models import AE
 from .throttle import Throttle
-from .trainer import EpochReport, StepReport, Trainer
+from .run_control import EpochReport, StepReport
+from .trainer import Trainer
 
 # Samples per second are measured over the last few seconds (module doc).
 RATE_WINDOW_S = 3.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -99,24 +100,8 @@ def load_image_folder(
     TooManyFilesError past ``max_files`` files (None: no limit; the command line and the window pass
     DEFAULT_MAX_FOLDER_FILES); ``scan_progress`` hears the count every 1000 files.
     """
-    if channels not in (1, 3):
-        raise ConfigError(f"Images can have 1 (grayscale) or 3 (RGB) channels, not {channels}.")
-    if image_size < 1:
-        raise ConfigError(f"Image size must be a positive number of pixels, got {image_size}.")
-    folder = Path(path).expanduser()
-    if not folder.exists():
-        raise DataError(f"Image folder not found: {folder}")
-    if not folder.is_dir():
-        raise DataError(f"{folder} is not a folder; point to a folder of image files.")
-
-    scan = _Scan(folder, max_files, scan_progress)
-    try:
-        entries = sorted(p for p in folder.iterdir() if _visible(p.name))
-    except OSError as exc:
-        raise DataError(f"Cannot read the folder {folder}: {exc.strerror or exc}") from exc
-    class_dirs = [p for p in entries if p.is_dir()]
-    loose = [scan.add(p) for p in entries if p.is_file()]
-    groups = [(d.name, scan.files_under(d)) for d in class_dirs] if class_dirs else [("", loose)]
+    folder = _checked_folder(path, image_size, channels)
+    class_dirs, groups, loose = _list_groups(folder, max_files, scan_progress)
     notes: list[str] = []
     skipped = 0
     if class_dirs and loose:
@@ -130,55 +115,107 @@ def load_image_folder(
 
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
         arrays = dict(zip(all_files, pool.map(lambda f: _read_image(f, image_size, channels), all_files)))
-    unreadable = []
-    class_names: list[str] = []
+    split = _split_classes(groups, arrays, seed)
+    if class_dirs:
+        notes += [f"Class folder {name!r} has no readable images and was left out." for name in split.empty_classes]
+    skipped += len(split.unreadable)
+    if split.unreadable:
+        examples = ", ".join(str(f.relative_to(folder)) for f in split.unreadable[:3])
+        notes.append(f"Skipped {len(split.unreadable)} files that are not readable images (e.g. {examples}).")
+    if not split.class_names:
+        raise DataError(
+            f"No readable images in {folder}: none of its {len(all_files)} files could be opened as an image."
+        )
+
+    labelled = bool(class_dirs)
+    return ImageDataset(
+        name=folder.name,
+        train_images=_stack(split.train_images, channels, image_size),
+        test_images=_stack(split.test_images, channels, image_size),
+        train_labels=torch.tensor(split.train_labels, dtype=torch.int64) if labelled else None,
+        test_labels=torch.tensor(split.test_labels, dtype=torch.int64) if labelled else None,
+        class_names=tuple(split.class_names) if labelled else (),
+        skipped_files=skipped,
+        notes=tuple(notes),
+    )
+
+
+def _checked_folder(path: str | Path, image_size: int, channels: int) -> Path:
+    """The folder to load, after checking the settings and that it is a folder."""
+    if channels not in (1, 3):
+        raise ConfigError(f"Images can have 1 (grayscale) or 3 (RGB) channels, not {channels}.")
+    if image_size < 1:
+        raise ConfigError(f"Image size must be a positive number of pixels, got {image_size}.")
+    folder = Path(path).expanduser()
+    if not folder.exists():
+        raise DataError(f"Image folder not found: {folder}")
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder; point to a folder of image files.")
+    return folder
+
+
+def _list_groups(
+    folder: Path, max_files: int | None, scan_progress: Callable[[int], None] | None
+) -> tuple[list[Path], list[tuple[str, list[Path]]], list[Path]]:
+    """The class subfolders, the (class name, files) groups to load, and the files lying directly in
+    ``folder`` (one unnamed group when there are no subfolders)."""
+    scan = _Scan(folder, max_files, scan_progress)
+    try:
+        entries = sorted(p for p in folder.iterdir() if _visible(p.name))
+    except OSError as exc:
+        raise DataError(f"Cannot read the folder {folder}: {exc.strerror or exc}") from exc
+    class_dirs = [p for p in entries if p.is_dir()]
+    loose = [scan.add(p) for p in entries if p.is_file()]
+    groups = [(d.name, scan.files_under(d)) for d in class_dirs] if class_dirs else [("", loose)]
+    return class_dirs, groups, loose
+
+
+@dataclass
+class _Split:
+    """The readable images of each group, a held-out share of each class in the test split."""
+
+    class_names: list[str] = field(default_factory=list)
+    empty_classes: list[str] = field(default_factory=list)  # groups with no readable image, left out
+    unreadable: list[Path] = field(default_factory=list)
+    train_images: list[np.ndarray] = field(default_factory=list)
+    test_images: list[np.ndarray] = field(default_factory=list)
+    train_labels: list[int] = field(default_factory=list)
+    test_labels: list[int] = field(default_factory=list)
+
+
+def _split_classes(
+    groups: list[tuple[str, list[Path]]], arrays: dict[Path, np.ndarray | None], seed: int
+) -> _Split:
+    """Each group's readable images, split by a permutation seeded with ``seed``; labels count the
+    classes kept."""
+    split = _Split()
     rng = np.random.default_rng(seed)
-    train_images, test_images, train_labels, test_labels = [], [], [], []
     for class_name, files in groups:
         images = []
         for file in files:
             array = arrays[file]
             if array is None:
-                unreadable.append(file)
+                split.unreadable.append(file)
             else:
                 images.append(array)
         if not images:
-            if class_dirs:
-                notes.append(f"Class folder {class_name!r} has no readable images and was left out.")
+            split.empty_classes.append(class_name)
             continue
         order = rng.permutation(len(images))
         cut = len(images) - held_out_count(len(images))
-        label = len(class_names)
-        class_names.append(class_name)
-        train_images += [images[i] for i in order[:cut]]
-        test_images += [images[i] for i in order[cut:]]
-        train_labels += [label] * cut
-        test_labels += [label] * (len(images) - cut)
+        label = len(split.class_names)
+        split.class_names.append(class_name)
+        split.train_images += [images[i] for i in order[:cut]]
+        split.test_images += [images[i] for i in order[cut:]]
+        split.train_labels += [label] * cut
+        split.test_labels += [label] * (len(images) - cut)
+    return split
 
-    skipped += len(unreadable)
-    if unreadable:
-        examples = ", ".join(str(f.relative_to(folder)) for f in unreadable[:3])
-        notes.append(f"Skipped {len(unreadable)} files that are not readable images (e.g. {examples}).")
-    if not class_names:
-        raise DataError(
-            f"No readable images in {folder}: none of its {len(all_files)} files could be opened as an image."
-        )
 
-    def stack(images: list[np.ndarray]) -> torch.Tensor:
-        if not images:
-            return torch.empty((0, channels, image_size, image_size), dtype=torch.uint8)
-        array = np.stack(images)
-        array = array[:, None] if channels == 1 else array.transpose(0, 3, 1, 2)
-        return torch.from_numpy(np.ascontiguousarray(array))
-
-    labelled = bool(class_dirs)
-    return ImageDataset(
-        name=folder.name,
-        train_images=stack(train_images),
-        test_images=stack(test_images),
-        train_labels=torch.tensor(train_labels, dtype=torch.int64) if labelled else None,
-        test_labels=torch.tensor(test_labels, dtype=torch.int64) if labelled else None,
-        class_names=tuple(class_names) if labelled else (),
-        skipped_files=skipped,
-        notes=tuple(notes),
-    )
+def _stack(images: list[np.ndarray], channels: int, image_size: int) -> torch.Tensor:
+    """HW or HWC uint8 arrays as one (N, C, H, W) tensor."""
+    if not images:
+        return torch.empty((0, channels, image_size, image_size), dtype=torch.uint8)
+    array = np.stack(images)
+    array = array[:, None] if channels == 1 else array.transpose(0, 3, 1, 2)
+    return torch.from_numpy(np.ascontiguousarray(array))

@@ -193,41 +193,8 @@ def load_idx_folder(
     stored transposed and are turned upright.
     """
     folder = Path(folder).expanduser()
-    if not folder.exists():
-        raise DataError(f"IDX data folder not found: {folder}")
-    if not folder.is_dir():
-        raise DataError(f"{folder} is not a folder; point to the folder holding the IDX files.")
-    files = _find_files(folder)
-    if not files:
-        raise DataError(
-            f"No IDX files in {folder}: expected names like train-images-idx3-ubyte.gz, "
-            "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz."
-        )
-    splits = [split for split in ("train", "test") if (split, "images") in files]
-    for split, kind in files:
-        if kind == "labels" and split not in splits:
-            raise DataError(f"{folder} has {files[(split, kind)].name} but no {split} images file to go with it.")
-    labelled = [split for split in splits if (split, "labels") in files]
-    if labelled and labelled != splits:
-        missing = next(split for split in splits if split not in labelled)
-        raise DataError(
-            f"{folder} has labels for some splits but no {missing} labels file "
-            f"to go with {files[(missing, 'images')].name}."
-        )
-
-    images: dict[str, np.ndarray] = {}
-    labels: dict[str, np.ndarray] = {}
-    for split in splits:
-        image_path = files[(split, "images")]
-        images[split] = _read_images(image_path)
-        if labelled:
-            labels[split] = _read_labels(files[(split, "labels")], image_path, len(images[split]))
-    if len(splits) == 2 and images["train"].shape[1:] != images["test"].shape[1:]:
-        raise DataError(
-            f"Train and test images in {folder} differ in size: "
-            f"{images['train'].shape[1:]} vs {images['test'].shape[1:]}."
-        )
-
+    files, splits, labelled = _matched_files(folder)
+    images, labels = _read_splits(folder, files, splits, labelled)
     notes: list[str] = []
     file_names = " ".join(path.name.lower() for path in files.values())
     if "emnist" in file_names:
@@ -258,3 +225,49 @@ def load_idx_folder(
     return labelled_dataset(
         name, images["train"], labels["train"], images["test"], labels["test"], label_names, tuple(notes)
     )
+
+
+def _matched_files(folder: Path) -> tuple[dict[tuple[str, str], Path], list[str], list[str]]:
+    """The IDX files of ``folder`` by (split, kind), the splits with images and those with labels too,
+    checked to pair up: labels for every split with images or for none."""
+    if not folder.exists():
+        raise DataError(f"IDX data folder not found: {folder}")
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder; point to the folder holding the IDX files.")
+    files = _find_files(folder)
+    if not files:
+        raise DataError(
+            f"No IDX files in {folder}: expected names like train-images-idx3-ubyte.gz, "
+            "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz."
+        )
+    splits = [split for split in ("train", "test") if (split, "images") in files]
+    for split, kind in files:
+        if kind == "labels" and split not in splits:
+            raise DataError(f"{folder} has {files[(split, kind)].name} but no {split} images file to go with it.")
+    labelled = [split for split in splits if (split, "labels") in files]
+    if labelled and labelled != splits:
+        missing = next(split for split in splits if split not in labelled)
+        raise DataError(
+            f"{folder} has labels for some splits but no {missing} labels file "
+            f"to go with {files[(missing, 'images')].name}."
+        )
+    return files, splits, labelled
+
+
+def _read_splits(
+    folder: Path, files: dict[tuple[str, str], Path], splits: list[str], labelled: list[str]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Images (and labels, when ``labelled``) of each split, checked to be of one size."""
+    images: dict[str, np.ndarray] = {}
+    labels: dict[str, np.ndarray] = {}
+    for split in splits:
+        image_path = files[(split, "images")]
+        images[split] = _read_images(image_path)
+        if labelled:
+            labels[split] = _read_labels(files[(split, "labels")], image_path, len(images[split]))
+    if len(splits) == 2 and images["train"].shape[1:] != images["test"].shape[1:]:
+        raise DataError(
+            f"Train and test images in {folder} differ in size: "
+            f"{images['train'].shape[1:]} vs {images['test'].shape[1:]}."
+        )
+    return images, labels

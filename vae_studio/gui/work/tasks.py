@@ -45,7 +45,7 @@ from ...core.batch_progress import Stopped
 from ...core.errors import VaeStudioError
 from ...core.text import format_duration
 from ...core.throttle import Throttle
-from ...core.trainer import RunControl
+from ...core.run_control import RunControl
 
 log = logging.getLogger(__name__)
 

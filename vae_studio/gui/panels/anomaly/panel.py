@@ -4,7 +4,7 @@ The current model scores the normal test images and the outliers (held-out class
 or another data set) by reconstruction error or negative ELBO, in a worker that can be stopped
 (core.anomaly.anomaly_data + detect_anomalies). The panel then shows both score histograms over
 shared bins, the ROC curve with its AUC, and a threshold: moving it only recounts the stored scores
-(core.anomaly.precision_recall_at), so precision and recall follow the slider live. The gallery
+(core.roc.precision_recall_at), so precision and recall follow the slider live. The gallery
 shows the highest-scoring test images, their reconstructions and where they differ. Model changes
 (every training refresh) are followed once per event-loop turn, and only while the panel is on screen.
 """
@@ -16,9 +16,10 @@ import torch
 from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from ....core.anomaly import PrecisionRecall, RocCurve, anomaly_data, detect_anomalies, most_anomalous
+from ....core.anomaly import anomaly_data, detect_anomalies, most_anomalous
 from ....core.app_state import AppState, Event
 from ....core.data import format_class_list
+from ....core.roc import PrecisionRecall, RocCurve
 from ....core.trained_model import TrainedModel
 from ...work.deferred_refresh import DeferredRefresh
 from ...work.private_copies import detached

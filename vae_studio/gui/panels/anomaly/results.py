@@ -6,14 +6,9 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QMessageBox
 
-from ....core.anomaly import (
-    SCORE_DESCRIPTIONS,
-    AnomalyExamples,
-    PrecisionRecall,
-    most_anomalous,
-    threshold_at_false_positive_rate,
-)
+from ....core.anomaly import SCORE_DESCRIPTIONS, AnomalyExamples, most_anomalous
 from ....core.evaluation import BINARIZATION_LABELS
+from ....core.roc import PrecisionRecall, threshold_at_false_positive_rate
 from .outcome import SLIDER_STEPS, AnomalyOutcome, error_heatmap
 
 DEFAULT_FALSE_POSITIVE_RATE = 0.05  # the threshold starts where it flags 5% of normal images (as the CLI reports)

@@ -48,6 +48,37 @@ class ArithmeticTab:
 
     # -- arithmetic tab ----------------------------------------------------------------------
     def _build_arithmetic_tab(self) -> QWidget:
+        """The image and vector form beside the pictures of the image plus growing multiples of the vector."""
+        self._make_arithmetic_controls()
+        base_row = QHBoxLayout()
+        base_row.addWidget(self.baseSpin)
+        base_row.addWidget(self.useSelectedButton)
+        base_row.addWidget(self.baseThumb)
+        base_row.addStretch(1)
+        form = QFormLayout()
+        form.addRow("Image", base_row)
+        form.addRow("Vector", self.vectorCombo)
+        form.addRow("From class", self.fromClassCombo)
+        form.addRow("To class", self.toClassCombo)
+        form.addRow("Strength up to", self.strengthSpin)
+        form.addRow("Pictures", self.countSpin)
+        self._arithmetic_form = form
+        controls = QVBoxLayout()
+        controls.addLayout(form)
+        controls.addStretch(1)
+
+        right = QVBoxLayout()
+        right.addWidget(self.arithmeticView, 1)
+        right.addWidget(self.arithmeticLabel)
+        tab = QWidget()
+        layout = QHBoxLayout(tab)
+        layout.setContentsMargins(2, 4, 2, 2)
+        layout.addLayout(controls)
+        layout.addLayout(right, 1)
+        return tab
+
+    def _make_arithmetic_controls(self) -> None:
+        """The arithmetic tab's widgets, each change redrawing the pictures."""
         self.baseSpin = QSpinBox(objectName="baseSpin")
         self.baseSpin.setPrefix("#")
         self.baseSpin.setToolTip("The test image whose code the vector is added to")
@@ -94,33 +125,6 @@ class ArithmeticTab:
         self.arithmeticView = ImageGridView("Choose an image and a vector.")
         self.arithmeticView.setObjectName("arithmeticView")
         self.arithmeticLabel = note_label("arithmeticLabel", wrap=True)
-
-        base_row = QHBoxLayout()
-        base_row.addWidget(self.baseSpin)
-        base_row.addWidget(self.useSelectedButton)
-        base_row.addWidget(self.baseThumb)
-        base_row.addStretch(1)
-        form = QFormLayout()
-        form.addRow("Image", base_row)
-        form.addRow("Vector", self.vectorCombo)
-        form.addRow("From class", self.fromClassCombo)
-        form.addRow("To class", self.toClassCombo)
-        form.addRow("Strength up to", self.strengthSpin)
-        form.addRow("Pictures", self.countSpin)
-        self._arithmetic_form = form
-        controls = QVBoxLayout()
-        controls.addLayout(form)
-        controls.addStretch(1)
-
-        right = QVBoxLayout()
-        right.addWidget(self.arithmeticView, 1)
-        right.addWidget(self.arithmeticLabel)
-        tab = QWidget()
-        layout = QHBoxLayout(tab)
-        layout.setContentsMargins(2, 4, 2, 2)
-        layout.addLayout(controls)
-        layout.addLayout(right, 1)
-        return tab
 
     # -- latent arithmetic -----------------------------------------------------------------
     def _use_selected_base(self) -> None:

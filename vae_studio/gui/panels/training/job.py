@@ -20,7 +20,8 @@ from ....core.models import AE
 from ....core.recipe import training_data
 from ....core.threads import ThreadGovernor
 from ....core.trained_model import TrainedModel
-from ....core.trainer import Status, Trainer
+from ....core.run_control import Status
+from ....core.trainer import Trainer
 from ....core.training_report import Snapshot, TrainingReporter, take_snapshot
 from ...work.gc_pauses import import_torch_optimisers
 from ...work.tasks import TaskState
