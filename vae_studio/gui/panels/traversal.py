@@ -42,6 +42,7 @@ from ..widgets.image_grid import ImageGridView
 from ..work.private_copies import decode_in_background, detached
 from ..work.tasks import Task
 from ..widgets.labels import note_label
+from ..widgets.plots import TEACHING_PLOT_MIN
 from ..widgets.colours import BLUE, GREY
 from .base import Panel
 
@@ -52,7 +53,6 @@ DEFAULT_SPAN = 3.0  # the prior's ±3σ
 # Factor analysis over a few thousand points and up to ~16 dimensions takes some milliseconds;
 # beyond this many (points x dimensions) it runs off the GUI thread.
 FACTORS_ON_GUI_THREAD = 100_000
-KL_PLOT_HEIGHT = 150
 FACTOR_ROWS_SHOWN = 12  # the factor table scrolls beyond this many rows
 ACTIVE_COLOUR, INACTIVE_COLOUR = BLUE, GREY
 COLLAPSE_STYLE = (
@@ -150,7 +150,7 @@ class TraversalPanel(Panel):
 
     def _build_usage(self) -> None:
         self.klPlot = pg.PlotWidget(objectName="klPlot")
-        self.klPlot.setFixedHeight(KL_PLOT_HEIGHT)
+        self.klPlot.setMinimumHeight(TEACHING_PLOT_MIN)
         self.klPlot.setLabel("bottom", "latent dimension")
         self.klPlot.showGrid(y=True, alpha=0.2)
         self.klPlot.setMouseEnabled(x=False, y=False)

@@ -7,6 +7,9 @@ import pyqtgraph as pg
 AXIS_PEN = (90, 90, 90)
 TEXT_PEN = (40, 40, 40)  # axis numbers, legends and notes on a white plot
 
+# The smallest side of a plot a lesson page teaches with, on a 1366x768 screen as on larger ones.
+TEACHING_PLOT_MIN = 300
+
 
 def light_plot(left: str, bottom: str) -> pg.PlotWidget:
     """A white plot with labelled, grey axes and a faint grid."""

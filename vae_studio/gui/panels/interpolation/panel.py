@@ -37,6 +37,7 @@ from ...work.deferred_refresh import DeferredRefresh
 from ...export_files import export_images, export_stem
 from ...widgets.image_grid import HIGHLIGHT, ImageGridView
 from ...widgets.labels import note_label
+from ...widgets.plots import TEACHING_PLOT_MIN
 from ...work.private_copies import decode_in_background, detached
 from ...work.tasks import Task
 from ...widgets.colours import BLUE
@@ -185,7 +186,7 @@ class InterpolationPanel(ArithmeticTab, EndpointsAndAnimation, Panel):
         self.frameView.setObjectName("frameView")
         self.frameView.setFixedWidth(120)  # the frame on show, next to the strip and the plot
         self.distancePlot = pg.PlotWidget(objectName="distancePlot")
-        self.distancePlot.setMinimumHeight(160)  # a lesson page has the room: ticks and the curve stay readable
+        self.distancePlot.setMinimumHeight(TEACHING_PLOT_MIN)  # a lesson page has the room
         self.distancePlot.setLabel("left", "change")
         self.distancePlot.setToolTip("RMS pixel change from each frame to the next (grey levels, 0 to 1)")
         self.distancePlot.setLabel("bottom", "frame")
