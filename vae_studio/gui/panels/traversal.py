@@ -150,7 +150,7 @@ class TraversalPanel(Panel):
 
     def _build_usage(self) -> None:
         self.klPlot = pg.PlotWidget(objectName="klPlot")
-        self.klPlot.setMinimumHeight(TEACHING_PLOT_MIN)
+        self.klPlot.setFixedHeight(TEACHING_PLOT_MIN)  # taller would push the page past a laptop screen
         self.klPlot.setLabel("bottom", "latent dimension")
         self.klPlot.showGrid(y=True, alpha=0.2)
         self.klPlot.setMouseEnabled(x=False, y=False)
