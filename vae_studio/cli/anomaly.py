@@ -6,8 +6,9 @@ import argparse
 import json
 from typing import TextIO
 
-from ..core.anomaly import SCORE_DESCRIPTIONS, anomaly_data, detect_anomalies
+from ..core.anomaly import anomaly_data, detect_anomalies
 from ..core.roc import summarize, threshold_at_false_positive_rate
+from ..core.vocabulary import SCORE_DESCRIPTIONS
 from .loading import load_model
 from .progress import ImageProgress
 

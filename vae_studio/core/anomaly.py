@@ -28,7 +28,7 @@ from .errors import ConfigError, DataError
 from .losses import kl_divergence, reconstruction_nll
 from .models import AE
 from .roc import PrecisionRecall, RocCurve, ScoreHistograms, precision_recall_at, roc_auc, roc_curve, score_histograms
-from .vocabulary import ANOMALY_SCORES, SCORE_DESCRIPTIONS
+from .vocabulary import ANOMALY_SCORES
 
 SCORE_BATCH = 1000
 # Images scored per round, normal and outlier images in proportion: after each round a stop keeps a

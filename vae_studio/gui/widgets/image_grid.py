@@ -138,11 +138,10 @@ class ImageGridView(QWidget):
     def cell_rect(self, row: int, col: int) -> QRect:
         """Where cell (row, col)'s image is drawn, in widget coordinates."""
         assert self._images is not None
-        rows, cols = self._images.shape[:2]
+        cols = self._images.shape[1]
         left, top, caption = self._margins()
         _, cw, ch = self._cell_size()
         grid_w = left + cols * cw + (cols - 1) * self._gap
-        grid_h = top + rows * (ch + caption) + (rows - 1) * self._gap
         x0 = (self.width() - grid_w) // 2 + left
         y0 = top  # top-aligned: the grid stays next to the controls above it when the widget is taller
         return QRect(x0 + col * (cw + self._gap), y0 + row * (ch + caption + self._gap), cw, ch)

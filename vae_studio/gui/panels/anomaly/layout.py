@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ....core.anomaly import SCORE_DESCRIPTIONS
+from ....core.vocabulary import SCORE_DESCRIPTIONS
 from ....core.data import DATASET_CHOICES
 from ...widgets.image_grid import ImageGridView
 from ...widgets.labels import note_label

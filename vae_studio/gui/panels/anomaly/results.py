@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QMessageBox
 
-from ....core.anomaly import SCORE_DESCRIPTIONS, AnomalyExamples, most_anomalous
+from ....core.anomaly import AnomalyExamples, most_anomalous
+from ....core.vocabulary import SCORE_DESCRIPTIONS
 from ....core.evaluation import BINARIZATION_LABELS
 from ....core.roc import PrecisionRecall, threshold_at_false_positive_rate
 from .outcome import SLIDER_STEPS, AnomalyOutcome, error_heatmap
