@@ -72,9 +72,8 @@ def _governor_with_clock(monkeypatch: pytest.MonkeyPatch) -> tuple[threads.Threa
     clock = {"busy": 0.0, "own": 0.0, "wall": 0.0}
     monkeypatch.setattr(threads, "usable_cores", lambda: 2)
     monkeypatch.setattr(threads, "physical_cores", lambda: None)
-    monkeypatch.setattr(
-        threads.ThreadGovernor, "_now", staticmethod(lambda: (clock["busy"], clock["own"], clock["wall"]))
-    )
+    monkeypatch.setattr(threads.LoadMeter, "_now", lambda _self: (clock["busy"], clock["own"], clock["wall"]))
+    monkeypatch.setattr(threads.LoadMeter, "_clock", staticmethod(lambda: clock["wall"]))
     return threads.ThreadGovernor(), clock
 
 
@@ -196,3 +195,64 @@ def test_the_window_shows_before_torch_and_sets_its_environment(tmp_path: Path) 
     assert "LOADING SHOWN True TORCH False" in out
     assert "MAIN WINDOW MainWindow" in out
     assert int(seen["OMP_NUM_THREADS"]) >= 1
+
+
+def test_a_second_choice_in_one_process_stays_automatic(monkeypatch: pytest.MonkeyPatch, torch_threads: None) -> None:
+    # configure_threads writes OMP_NUM_THREADS for torch; reading its own value back as the user's
+    # would silence the governor for every later run in the process (the window, a benchmark).
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(threads, "_written", None)
+    assert not configure_threads().requested
+    assert not configure_threads().requested and threads._automatic
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the user's own
+    assert configure_threads().requested
+
+
+@pytest.mark.parametrize(("others", "expected"), [(0.0, True), (1.0, True), (1.5, False), (2.0, False), (None, True)])
+def test_tasks_yield_to_the_gui_only_while_a_core_is_free(
+    monkeypatch: pytest.MonkeyPatch, others: float | None, expected: bool
+) -> None:
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    meter = threads.LoadMeter()
+    monkeypatch.setattr(meter, "due", lambda _interval_s: True)
+    monkeypatch.setattr(meter, "read", lambda: others)
+    monkeypatch.setattr(threads, "_machine_load", meter)
+    assert threads.tasks_may_yield() is expected
+
+
+# The window's GUI thread after a script trained on it: torch there runs on one thread and its
+# OpenMP helpers are given back, while a task thread still gets the configured team.
+_SERIAL = r"""
+import os, threading
+from vae_studio.core.threads import configure_threads, run_torch_serially_here, use_configured_threads_here
+configure_threads(2)
+import torch
+x = torch.randn(1000, 1000)
+(x @ x).exp_().sum()  # this thread now owns a team of two
+before = len(os.listdir("/proc/self/task"))
+run_torch_serially_here()
+after = len(os.listdir("/proc/self/task"))
+configure_threads(2)  # e.g. the window's Threads menu: for the tasks, not for this thread
+(x @ x).exp_().sum()
+seen = {}
+def task():
+    use_configured_threads_here()
+    (x @ x).exp_().sum()
+    seen["task"] = torch.get_num_threads()
+worker = threading.Thread(target=task)
+worker.start()
+worker.join()
+print("THREADS", torch.get_num_threads(), seen["task"], before - after)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc")
+def test_the_gui_thread_runs_torch_serially_and_gives_its_team_back(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("OMP_NUM_THREADS", None)
+    result = subprocess.run([sys.executable, "-c", _SERIAL], env=env, capture_output=True, text=True, timeout=120)
+    line = next((line for line in result.stdout.splitlines() if line.startswith("THREADS")), None)
+    assert line is not None, result.stderr
+    gui, task, released = (int(v) for v in line.split()[1:])
+    assert (gui, task) == (1, 2)
+    assert released >= 1  # the GUI thread's OpenMP helper ended

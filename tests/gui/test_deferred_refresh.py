@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QWidget
 from vae_studio.core.app_state import AppState, Event
 from vae_studio.core.trained_model import TrainedModel
 from vae_studio.gui.work.deferred_refresh import DeferredRefresh
+from vae_studio.gui.panels import loss_curves
 from vae_studio.gui.panels.loss_curves import LossPanel
 
 TIMEOUT_MS = 15_000
@@ -172,6 +173,7 @@ def test_pages_behind_others_in_the_main_window_stay_idle_until_shown(
 def test_the_loss_panel_draws_a_run_once_per_turn_and_not_for_new_weights(
     qtbot, state: AppState, tiny_model: TrainedModel, monkeypatch
 ) -> None:
+    monkeypatch.setattr(loss_curves, "REDRAW_INTERVAL_S", 0.0)  # a turn's events; the interval is tested below
     panel = LossPanel(state)
     qtbot.addWidget(panel)
     panel.show()
@@ -197,3 +199,25 @@ def test_the_loss_panel_draws_a_run_once_per_turn_and_not_for_new_weights(
         for values in (history.step_loss, history.step_recon, history.step_kl):
             del values[steps:]
     np.testing.assert_array_equal(panel._total.raw[: steps + 4][-4:], [100.0] * 4)
+
+
+def test_a_growing_history_is_redrawn_at_most_once_per_interval(qtbot, state: AppState, tiny_model: TrainedModel) -> None:
+    # While a model trains, the history grows ten times a second; redrawing the loss curves that often
+    # took a fifth of a core from the training run on two cores. Another model is still drawn at once.
+    panel = CountingPanel(state)
+    qtbot.addWidget(panel)
+    panel.show()
+    state.unsubscribe(Event.HISTORY, panel.updates.request)
+    state.subscribe(Event.HISTORY, lambda: panel.updates.request(1.0))
+    state.add_model(tiny_model)
+    QApplication.processEvents()
+    first = panel.refreshes
+    state.history_changed()
+    QApplication.processEvents()
+    assert panel.refreshes == first  # within a second of the model's own refresh
+    for _ in range(3):
+        state.history_changed()
+    qtbot.waitUntil(lambda: panel.refreshes == first + 1, timeout=TIMEOUT_MS)
+    state.set_current(None)  # another model (none): not held back by the interval
+    QApplication.processEvents()
+    assert panel.refreshes == first + 2

@@ -11,6 +11,7 @@ from vae_studio.core.config import TrainConfig
 from vae_studio.core.data import load_dataset
 from vae_studio.core.recipe import new_trained_model
 from vae_studio.core.trained_model import TrainedModel
+from vae_studio.gui.panels import loss_curves
 from vae_studio.gui.panels.loss_curves import LossPanel, ema, kl_legend
 
 
@@ -46,6 +47,12 @@ def test_ema_is_unbiased_from_the_first_step() -> None:
 @pytest.fixture
 def state() -> AppState:
     return AppState()
+
+
+@pytest.fixture(autouse=True)
+def redraw_at_every_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests check what is drawn; how often a growing history is redrawn is test_deferred_refresh's."""
+    monkeypatch.setattr(loss_curves, "REDRAW_INTERVAL_S", 0.0)
 
 
 @pytest.fixture

@@ -107,12 +107,14 @@ def test_a_run_fills_the_curves_the_map_and_the_progress(qtbot, panel: TrainingP
     assert "Finished" in panel.statusLabel.text()
     assert panel.trainButton.isEnabled() and not panel.pauseButton.isEnabled() and not panel.stopButton.isEnabled()
     assert all(widget.isEnabled() for widget in config_controls(panel))
-    # The loss panel drew the run: its step curves hold 4 points, the test marker 1.
-    QApplication.processEvents()  # it draws the last figures on the next event-loop turn
-    # (The KL curves are in their own view, on the right-hand axis.)
+    # The loss panel drew the run: its step curves hold 4 points, the test marker 1 (it draws a growing
+    # history at most four times a second). The KL curves are in their own view, on the right-hand axis.
     items = [*loss_panel.lossPlot.getPlotItem().listDataItems(), *loss_panel._kl_view.addedItems]
-    lengths = sorted(len(item.getData()[0]) for item in items)
-    assert lengths.count(4) == 6 and 1 in lengths
+
+    def lengths() -> list[int]:
+        return sorted(0 if item.getData()[0] is None else len(item.getData()[0]) for item in items)
+
+    qtbot.waitUntil(lambda: lengths().count(4) == 6 and 1 in lengths(), timeout=RUN_TIMEOUT_MS)
 
 
 def test_the_gui_copy_ends_with_the_workers_final_weights(qtbot, panel: TrainingPanel, state: AppState) -> None:

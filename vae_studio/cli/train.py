@@ -11,6 +11,7 @@ import argparse
 import io
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -195,6 +196,8 @@ def _run_stoppable(trainer: Trainer, control: RunControl, ctx: DistContext) -> t
         if not ctx.active:  # under torchrun each worker hears one Ctrl-C twice (terminal and launcher)
             signal.signal(signal.SIGINT, signal.default_int_handler)
 
+    if threading.current_thread() is not threading.main_thread():
+        return trainer.run(), False  # run_cli called from a script's thread: only the main thread hears signals
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         result = trainer.run()

@@ -13,6 +13,16 @@ other programs leave free:
   seconds and changes the count of the training thread's team when another program arrives or
   leaves.
 
+In the window a second rule matters as much: **only one thread may own a team**. libgomp spins at
+a barrier only while it manages no more threads than there are CPUs; past that it sleeps and wakes
+at every barrier (libgomp/config/linux/wait.h, ``do_spin``: ``gomp_managed_threads >
+gomp_available_cpus`` selects the throttled spin count). A thread that once ran a parallel kernel
+keeps its idle helpers for life, so after the GUI thread had copied weights or decoded a preview
+on a team of its own, every training run on a task thread counted one helper too many: it took
+1.7-2x as long as the same run on the command line. The GUI thread therefore runs torch on one
+thread and gives its helpers back (:func:`run_torch_serially_here`); each task thread takes the
+configured count when it starts (:func:`use_configured_threads_here`).
+
 ``OMP_WAIT_POLICY=PASSIVE`` (waiting threads sleep) was measured too: it avoids the collapse,
 but with two threads it cost 45 % of the quiet speed here, more than one thread does, so the
 wait policy is left as torch has it (a user's own setting is kept, as libgomp reads it).
@@ -24,9 +34,11 @@ This module must not import torch.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +133,12 @@ def others_busy_cores(sample_s: float = LOAD_SAMPLE_S) -> float | None:
 # Whether this process chose its thread count from the load (no --threads, setting or
 # OMP_NUM_THREADS), so that ThreadGovernor may change it; set by configure_threads.
 _automatic = False
+# The count configure_threads chose: task threads take it when they start (use_configured_threads_here).
+_configured: int | None = None
+# The OMP_NUM_THREADS value configure_threads wrote, to tell it from one the user set.
+_written: str | None = None
+# The native id of the thread that runs torch serially (the window's GUI thread), if any.
+_serial_thread: int | None = None
 # Re-measuring the load this often while training costs nothing noticeable and follows a program
 # that starts or stops within a few seconds.
 GOVERNOR_INTERVAL_S = 2.0
@@ -128,6 +146,8 @@ GOVERNOR_INTERVAL_S = 2.0
 
 def _requested_in_environment() -> int | None:
     value = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if value == _written:
+        return None  # this module's own earlier choice (a second configure_threads in one process), not the user's
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
@@ -139,7 +159,7 @@ def configure_threads(requested: int | None = None, reserved: float = 0.0) -> Th
     load measured now. If torch is already imported (tests, notebooks) the count is still applied
     with ``torch.set_num_threads``.
     """
-    global _automatic
+    global _automatic, _configured, _written
     if requested is not None and requested < 0:
         raise ConfigError(f"the number of threads must be 1 or more (0: automatic), not {requested}")
     cores = usable_cores()
@@ -151,10 +171,89 @@ def configure_threads(requested: int | None = None, reserved: float = 0.0) -> Th
         others = others_busy_cores()
         chosen = choose_threads(cores, others or 0.0, reserved, physical_cores())
     os.environ["OMP_NUM_THREADS"] = str(chosen)
+    _written = None if asked else str(chosen)
+    _configured = chosen
     torch = sys.modules.get("torch")
-    if torch is not None:
+    if torch is not None and threading.get_native_id() != _serial_thread:
         torch.set_num_threads(chosen)
     return ThreadChoice(chosen, cores, others, requested=asked)
+
+
+def run_torch_serially_here() -> None:
+    """Torch on the calling thread (the window's GUI thread) uses one thread and keeps no team (module doc).
+
+    Its kernels there are small (a preview, a copy of the weights), so one thread serves them;
+    ``omp_pause_resource_all`` (OpenMP 5.0) gives back the helpers it may already hold (a script
+    or test that trained on this thread first). Where the runtime lacks it, only the count is set.
+    """
+    global _configured, _serial_thread
+    torch = sys.modules["torch"]
+    if _configured is None:  # configure_threads never ran (a script): task threads keep torch's choice
+        _configured = torch.get_num_threads()
+    torch.set_num_threads(1)  # this thread's OpenMP and MKL settings (and torch's default for new threads)
+    torch.get_num_threads()  # fixes this thread's setting now: later it would copy the default of the day
+    _serial_thread = threading.get_native_id()
+    try:
+        ctypes.CDLL(None).omp_pause_resource_all(1)  # omp_pause_soft
+    except (AttributeError, OSError, TypeError):  # no such runtime entry (or no global symbol table)
+        pass
+
+
+def use_configured_threads_here() -> None:
+    """Give the calling task thread the configured count (its first kernel would otherwise take 1,
+    the serial GUI thread's). Only needed in a process where :func:`run_torch_serially_here` ran."""
+    if _serial_thread is not None and _configured is not None:
+        sys.modules["torch"].set_num_threads(_configured)
+
+
+class LoadMeter:
+    """The cores other programs kept busy between two readings: deltas of /proc/stat less this
+    process's own CPU time, so it never sleeps (unlike :func:`others_busy_cores`)."""
+
+    def __init__(self) -> None:
+        self._mark = self._now()
+        self.latest: float | None = None  # the last reading
+
+    @staticmethod
+    def _clock() -> float:
+        return time.perf_counter()
+
+    def _now(self) -> tuple[float | None, float, float]:
+        return busy_cpu_seconds(), time.process_time(), self._clock()
+
+    def due(self, interval_s: float) -> bool:
+        """Whether the previous reading (or the meter's start) is at least ``interval_s`` old."""
+        return self._clock() - self._mark[2] >= interval_s
+
+    def read(self) -> float | None:
+        """Others' busy cores since the previous reading; None where /proc/stat cannot be read."""
+        busy, own, wall = now = self._now()
+        last_busy, last_own, last_wall = self._mark
+        self._mark = now
+        if busy is None or last_busy is None or wall <= last_wall:
+            self.latest = None
+        else:
+            self.latest = max(0.0, (busy - last_busy - (own - last_own)) / (wall - last_wall))
+        return self.latest
+
+
+# Readings closer than this say little (a few scheduler ticks); tasks started in a burst share one.
+TASK_LOAD_INTERVAL_S = 0.5
+_machine_load = LoadMeter()
+
+
+def tasks_may_yield() -> bool:
+    """Whether background work may run below the GUI thread's priority: only while other programs
+    leave a core free, so that it yields to this process's own GUI thread and not to them.
+
+    Below the GUI's priority (nice 10) a task gets a tenth of the CPU an equal program gets: with
+    two other programs keeping both cores busy, a training run in the window took 60-70 s against
+    7 s for the command line's. With a core to spare the lower priority only keeps the window
+    smooth (longest stalls 31-53 ms against 52-184 ms at equal priority, docs/PERFORMANCE.md).
+    Linux lets a thread lower its priority but not raise it back, so this is decided as a task starts.
+    """
+    others = _machine_load.read() if _machine_load.due(TASK_LOAD_INTERVAL_S) else _machine_load.latest
+    return others is None or usable_cores() - others >= FREE_CORE_SHARE
 
 
 class ThreadGovernor:
@@ -170,24 +269,15 @@ class ThreadGovernor:
         self.reserved = reserved
         self.enabled = _automatic
         self._limit = min(usable_cores(), physical_cores() or usable_cores())
-        self._mark = self._now()
-
-    @staticmethod
-    def _now() -> tuple[float | None, float, float]:
-        return busy_cpu_seconds(), time.process_time(), time.perf_counter()
+        self._meter = LoadMeter()
 
     def on_step(self, _report: object = None) -> None:
-        if not self.enabled:
+        if not self.enabled or not self._meter.due(GOVERNOR_INTERVAL_S):
             return
-        busy, own, wall = self._now()
-        last_busy, last_own, last_wall = self._mark
-        if wall - last_wall < GOVERNOR_INTERVAL_S:
-            return
-        self._mark = (busy, own, wall)
-        if busy is None or last_busy is None:
+        others = self._meter.read()
+        if others is None:
             self.enabled = False
             return
-        others = max(0.0, (busy - last_busy - (own - last_own)) / (wall - last_wall))
         threads = choose_threads(self._limit, others, self.reserved)
         torch = sys.modules["torch"]
         if threads != torch.get_num_threads():

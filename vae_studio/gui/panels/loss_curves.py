@@ -4,8 +4,8 @@ The curves grow while a model trains, so updates are incremental: new history va
 appended to numpy buffers and the existing plot items get ``setData``; nothing is re-created
 and the smoothing only runs over the new points. pyqtgraph clips to the view and downsamples
 (peak mode keeps spikes visible), so a run of 100,000 steps still redraws quickly. The figures of
-one event-loop turn are drawn together, and none while the panel is off screen: it catches up
-when shown (gui/deferred_refresh.py).
+one event-loop turn are drawn together, a growing history at most four times a second, and none
+while the panel is off screen: it catches up when shown (gui/work/deferred_refresh.py).
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ MAX_SMOOTHING = 0.99
 # Colour-blind-safe hues (Okabe & Ito) that stay distinct as faint raw lines and bold smoothed ones.
 TOTAL_COLOR, RECON_COLOR, KL_COLOR, TEST_COLOR = BLUE, ORANGE, GREEN, RED
 RAW_ALPHA = 70
+# Four redraws a second look live; at the ten the figures arrive, redrawing took a core's fifth
+# from a training run on two cores (benchmarks/gui_responsiveness.py, docs/PERFORMANCE.md).
+REDRAW_INTERVAL_S = 0.25
 
 
 def ema(values: np.ndarray, weight: float, state: float = 0.0, count: int = 0) -> tuple[np.ndarray, float]:
@@ -127,7 +130,8 @@ class LossPanel(Panel):
         self.smoothingSlider.valueChanged.connect(self._on_smoothing_changed)
         self.logCheck.toggled.connect(self._on_log_toggled)
         self._updates = DeferredRefresh(self, self._refresh)
-        self.subscribe(self._updates.request, Event.CURRENT_MODEL, Event.HISTORY)
+        self.subscribe(self._updates.request, Event.CURRENT_MODEL)
+        self.subscribe(lambda: self._updates.request(REDRAW_INTERVAL_S), Event.HISTORY)
         self._show_smoothing()
         self._refresh()
 

@@ -14,6 +14,11 @@ when it comes on screen (the user is looking at it then). A click (a new probe o
 not a burst and deserves an answer in the same turn: :meth:`~DeferredRefresh.now_or_when_shown`
 runs such an update at once on screen.
 
+A panel whose redraw is costly and whose events come steadily while a model trains (the loss
+curves: ten history updates a second) asks with a ``min_interval_s`` for those events: such a
+refresh starts no sooner than that after the previous one, so the panel's share of the GUI
+thread, which shares the cores with training, stays small however often the figures come.
+
 "On screen" needs care in a dock: Qt keeps a dock whose tab is behind another one *visible* and
 only moves it out of sight, so ``isVisible()`` alone cannot tell; the dock's ``visibilityChanged``
 signal does (it also fires when the dock is closed or opened).
@@ -21,6 +26,7 @@ signal does (it also fires when the dock is closed or opened).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
@@ -45,6 +51,7 @@ class DeferredRefresh(QObject):
         super().__init__(panel)
         self._panel = panel
         self._refresh = refresh
+        self._last_run = -float("inf")
         self._stale = False
         self._dock: QDockWidget | None = None
         self._tab_raised = True  # what the dock's visibilityChanged said last (always True outside a dock)
@@ -62,11 +69,15 @@ class DeferredRefresh(QObject):
         """Whether the panel can be seen: shown, and in a dock (if any) whose tab is the one raised."""
         return self._panel.isVisible() and self._tab_raised
 
-    def request(self) -> None:
-        """The state changed: refresh on the next event-loop turn if on screen, else once shown again."""
+    def request(self, min_interval_s: float = 0.0) -> None:
+        """The state changed: refresh on the next event-loop turn if on screen, else once shown again;
+        with ``min_interval_s``, no sooner than that after the previous refresh (module doc)."""
         self._stale = True
-        if self.on_screen():
-            self._timer.start()  # restarting a pending zero-time timer still runs it once
+        if not self.on_screen():
+            return
+        wait_ms = round(max(0.0, min_interval_s - (time.perf_counter() - self._last_run)) * 1000)
+        if not self._timer.isActive() or wait_ms < self._timer.remainingTime():
+            self._timer.start(wait_ms)
 
     def now_or_when_shown(self, update: Callable[[], None]) -> None:
         """Run ``update`` now if the panel is on screen; else refresh the whole panel once it is shown."""
@@ -83,6 +94,7 @@ class DeferredRefresh(QObject):
     def _run(self) -> None:
         if self._stale and self.on_screen():
             self._stale = False
+            self._last_run = time.perf_counter()
             self._refresh()
 
     # -- following the panel on and off screen -------------------------------------------------

@@ -16,14 +16,16 @@ the task was given the AppState), then ``finished(result)``, ``failed(message)``
 
 ``shutdown()`` stops the run and joins its thread, so closing a window never leaves a thread running.
 
-Task threads run at a lower priority than the GUI thread. On a machine with two cores a training
-run (its thread and torch's helper threads) wants both, and at equal priority the GUI thread waits
-its turn for tens of milliseconds at a time, so the window stutters although the GUI has little to
-do; at a lower priority the tasks still take every cycle the GUI leaves (a run took as long in
-benchmarks/gui_responsiveness.py) and the longest GUI stalls fell by half. ``QThread.LowPriority``
-does that on Windows and macOS; on Linux Qt can only map it to nothing (normal threads there have one
+Task threads run below the GUI thread's priority while other programs leave a core free
+(``core.threads.tasks_may_yield``). On a machine with two cores a training run (its thread and
+torch's helper threads) wants both, and at equal priority the GUI thread waits its turn for tens
+of milliseconds at a time, so the window stutters although the GUI has little to do; at a lower
+priority the tasks still take every cycle the GUI leaves. When other programs keep every core
+busy, a lower priority would hand them the tasks' share too (a training run took 9 times as long
+as the command line's), so tasks then run at the GUI's priority. ``QThread.LowPriority`` does
+that on Windows and macOS; on Linux Qt can only map it to nothing (normal threads there have one
 static priority) or, for ``IdlePriority``, to SCHED_IDLE, under which a run took 2.5 times as long
-on a busy machine, so there the thread lowers its own "nice" value, which Linux keeps per thread.
+on a busy machine, so there the thread raises its own "nice" value, which Linux keeps per thread.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from ...core.app_state import AppState
 from ...core.batch_progress import Stopped
 from ...core.errors import VaeStudioError
 from ...core.text import format_duration
+from ...core.threads import tasks_may_yield, use_configured_threads_here
 from ...core.throttle import Throttle
 from ...core.run_control import RunControl
 
@@ -124,14 +127,17 @@ class _Worker(QObject):
     done = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, fn: Callable[[TaskState], Any], control: RunControl) -> None:
+    def __init__(self, fn: Callable[[TaskState], Any], control: RunControl, lower_priority: bool) -> None:
         super().__init__()
         self._fn = fn
         self._control = control
+        self._lower_priority = lower_priority
 
     @Slot()
     def run(self) -> None:
-        _lower_this_threads_priority()
+        if self._lower_priority:
+            _lower_this_threads_priority()
+        use_configured_threads_here()
         try:
             result = self._fn(TaskState(self._control, self.sent.emit))
         except Stopped:
@@ -251,14 +257,15 @@ class Task(QObject):
         self._label, self._unit, self._started = label, unit, time.perf_counter()
         thread = QThread()
         _threads.add(thread)
-        worker = _Worker(fn, self.control)
+        lower_priority = tasks_may_yield()
+        worker = _Worker(fn, self.control, lower_priority)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.sent.connect(self._on_sent)
         worker.done.connect(self._on_done)
         worker.failed.connect(self._on_failed)
         self._thread, self._worker = thread, worker
-        thread.start(QThread.Priority.LowPriority)
+        thread.start(QThread.Priority.LowPriority if lower_priority else QThread.Priority.InheritPriority)
         self.busy_changed.emit(True)
         if label:
             self._show(0.0, f"{label}…")
