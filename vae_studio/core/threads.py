@@ -21,7 +21,8 @@ keeps its idle helpers for life, so after the GUI thread had copied weights or d
 on a team of its own, every training run on a task thread counted one helper too many: it took
 1.7-2x as long as the same run on the command line. The GUI thread therefore runs torch on one
 thread and gives its helpers back (:func:`run_torch_serially_here`); each task thread takes the
-configured count when it starts (:func:`use_configured_threads_here`).
+configured count when it starts (:func:`use_configured_threads_here`), except small requests
+(the manifold picture, a traversal grid), which run on one thread beside a training run.
 
 ``OMP_WAIT_POLICY=PASSIVE`` (waiting threads sleep) was measured too: it avoids the collapse,
 but with two threads it cost 45 % of the quiet speed here, more than one thread does, so the
@@ -199,11 +200,13 @@ def run_torch_serially_here() -> None:
         pass
 
 
-def use_configured_threads_here() -> None:
+def use_configured_threads_here(serial: bool = False) -> None:
     """Give the calling task thread the configured count (its first kernel would otherwise take 1,
-    the serial GUI thread's). Only needed in a process where :func:`run_torch_serially_here` ran."""
+    the serial GUI thread's), or one thread when ``serial``: small requests that run beside a
+    training run, where a team of their own would make both teams sleep at every barrier (module
+    doc). Only needed in a process where :func:`run_torch_serially_here` ran."""
     if _serial_thread is not None and _configured is not None:
-        sys.modules["torch"].set_num_threads(_configured)
+        sys.modules["torch"].set_num_threads(1 if serial else _configured)
 
 
 class LoadMeter:

@@ -14,6 +14,10 @@ the task was given the AppState), then ``finished(result)``, ``failed(message)``
   background=False)`` computes a cheap request at once on the GUI thread under the same rule.
 - ``cancel()`` drops every result still on its way.
 
+Newest-wins requests are small (a manifold picture, a traversal grid) and often run beside a
+training run, so their torch kernels run on one thread: a second OpenMP team would make both teams
+sleep at every barrier (core/threads.py). Other tasks take the configured count.
+
 ``shutdown()`` stops the run and joins its thread, so closing a window never leaves a thread running.
 
 Task threads run below the GUI thread's priority while other programs leave a core free
@@ -127,17 +131,18 @@ class _Worker(QObject):
     done = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, fn: Callable[[TaskState], Any], control: RunControl, lower_priority: bool) -> None:
+    def __init__(self, fn: Callable[[TaskState], Any], control: RunControl, lower_priority: bool, serial: bool) -> None:
         super().__init__()
         self._fn = fn
         self._control = control
         self._lower_priority = lower_priority
+        self._serial = serial
 
     @Slot()
     def run(self) -> None:
         if self._lower_priority:
             _lower_this_threads_priority()
-        use_configured_threads_here()
+        use_configured_threads_here(self._serial)
         try:
             result = self._fn(TaskState(self._control, self.sent.emit))
         except Stopped:
@@ -258,7 +263,7 @@ class Task(QObject):
         thread = QThread()
         _threads.add(thread)
         lower_priority = tasks_may_yield()
-        worker = _Worker(fn, self.control, lower_priority)
+        worker = _Worker(fn, self.control, lower_priority, serial=self.newest_wins)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.sent.connect(self._on_sent)
