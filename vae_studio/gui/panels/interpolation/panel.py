@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSpinBox,
-    QStyle,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -37,6 +36,7 @@ from ...work.deferred_refresh import DeferredRefresh
 from ...export_files import export_images, export_stem
 from ...widgets.image_grid import HIGHLIGHT, ImageGridView
 from ...widgets.labels import note_label
+from ...widgets.playback import PlayButton, fps_spin
 from ...widgets.plots import TEACHING_PLOT_MIN
 from ...work.private_copies import decode_in_background, detached
 from ...work.tasks import Task
@@ -204,15 +204,11 @@ class InterpolationPanel(ArithmeticTab, EndpointsAndAnimation, Panel):
 
     def _build_playback(self) -> None:
         """Play, speed, back and forth, and the export menu."""
-        style = self.style()
-        self.playButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play", objectName="interpolationPlayButton")
-        self.playButton.setCheckable(True)
+        self.playButton = PlayButton("interpolationPlayButton")
         self.playButton.toggled.connect(self._on_play_toggled)
-        self.speedSpin = QSpinBox(objectName="interpolationSpeedSpin")
-        self.speedSpin.setRange(1, 30)
-        self.speedSpin.setValue(DEFAULT_FPS)
-        self.speedSpin.setSuffix(" fps")
-        self.speedSpin.setToolTip("Frames per second of the animation and of the GIF")
+        self.speedSpin = fps_spin(
+            "interpolationSpeedSpin", DEFAULT_FPS, "Frames per second of the animation and of the GIF"
+        )
         self.speedSpin.valueChanged.connect(self._on_speed)
         self.bounceCheck = QCheckBox("Back and forth", objectName="bounceCheck", checked=True)
         self.bounceCheck.setToolTip("Play from A to B and back (also in the GIF), so the loop has no jump")
