@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSpinBox,
-    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -36,6 +35,7 @@ from ...work.deferred_refresh import DeferredRefresh
 from ...export_files import export_images, export_stem
 from ...widgets.image_grid import HIGHLIGHT, ImageGridView
 from ...widgets.labels import note_label
+from ...widgets.layouts import page_tabs
 from ...widgets.playback import PlayButton, fps_spin
 from ...widgets.plots import TEACHING_PLOT_MIN
 from ...work.private_copies import decode_in_background, detached
@@ -77,10 +77,9 @@ class InterpolationPanel(ArithmeticTab, EndpointsAndAnimation, Panel):
         self._arithmetic_task.failed.connect(lambda message: self._warn("Latent arithmetic failed", message))
         self._timer = QTimer(self, timeout=self._advance)
 
-        self.tabs = QTabWidget(objectName="interpolationTabs")
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self._build_path_tab(), "Path")
-        self.tabs.addTab(self._build_arithmetic_tab(), "Latent arithmetic")
+        self.tabs = page_tabs(
+            "interpolationTabs", (self._build_path_tab(), "Path"), (self._build_arithmetic_tab(), "Latent arithmetic")
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.tabs)
