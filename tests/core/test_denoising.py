@@ -16,7 +16,7 @@ from vae_studio.core.batch_progress import Stopped
 from vae_studio.core.config import ModelConfig, TrainConfig
 from vae_studio.core.corruption import corrupt
 from vae_studio.core.data import ImageDataset
-from vae_studio.core.denoising import compare_denoising, denoise, load_user_image, mean_psnr, psnr, reconstruct
+from vae_studio.core.denoising import compare_denoising, load_user_image, mean_psnr, psnr, reconstruct
 from vae_studio.core.errors import DataError
 from vae_studio.core.models import AE, build_model
 from vae_studio.core.trainer import Trainer
@@ -115,20 +115,21 @@ def denoiser(small: ImageDataset) -> AE:
     return train(small, "salt-pepper", 0.3)
 
 
-def test_denoise_returns_clean_corrupted_reconstructed_and_psnr(plain: AE, mnist: ImageDataset) -> None:
+def test_denoising_one_model_returns_clean_corrupted_reconstructed_and_psnr(plain: AE, mnist: ImageDataset) -> None:
     images = mnist.test_images[:40]
-    result = denoise(plain, images.numpy(), "gaussian", 0.3, seed=4)
+    result = compare_denoising([plain], images.numpy(), "gaussian", 0.3, seed=4)[0]
     assert result.clean.shape == result.corrupted.shape == result.reconstructed.shape == (40, 1, 28, 28)
     np.testing.assert_allclose(result.clean, images.numpy() / 255.0, atol=1e-6)
     np.testing.assert_allclose(result.psnr_before, psnr(result.clean, result.corrupted))
     np.testing.assert_allclose(result.psnr_after, psnr(result.clean, result.reconstructed))
     assert result.mean_psnr_before == pytest.approx(float(result.psnr_before.mean()))
     np.testing.assert_array_equal(result.reconstructed, reconstruct(plain, torch.from_numpy(result.corrupted)))
-    again = denoise(plain, images, "gaussian", 0.3, seed=4)
+    again = compare_denoising([plain], images, "gaussian", 0.3, seed=4)[0]
     np.testing.assert_array_equal(again.corrupted, result.corrupted)
-    assert not np.array_equal(denoise(plain, images, "gaussian", 0.3, seed=5).corrupted, result.corrupted)
+    [reseeded] = compare_denoising([plain], images, "gaussian", 0.3, seed=5)
+    assert not np.array_equal(reseeded.corrupted, result.corrupted)
     with pytest.raises(Stopped):
-        denoise(plain, images, "gaussian", 0.3, should_stop=lambda: True)
+        compare_denoising([plain], images, "gaussian", 0.3, should_stop=lambda: True)
 
 
 def test_denoising_model_beats_plain_model_on_the_same_inputs(plain: AE, denoiser: AE, mnist: ImageDataset) -> None:
@@ -139,13 +140,13 @@ def test_denoising_model_beats_plain_model_on_the_same_inputs(plain: AE, denoise
     assert calls[-1] == (600, 600)
     np.testing.assert_array_equal(denoised.corrupted, unchanged.corrupted)
     np.testing.assert_array_equal(denoised.psnr_before, unchanged.psnr_before)
-    single = denoise(plain, mnist.test_images[:300], "salt-pepper", 0.3, seed=1)
+    single = compare_denoising([plain], mnist.test_images[:300], "salt-pepper", 0.3, seed=1)[0]
     np.testing.assert_array_equal(single.reconstructed, unchanged.reconstructed)
     assert denoised.mean_psnr_after > denoised.mean_psnr_before + 3
     # Both models are small and briefly trained (seeded), yet the denoising one is clearly ahead.
     assert denoised.mean_psnr_after > unchanged.mean_psnr_after + 0.5
     # Binarized clean images for a model trained on binarized data.
-    binary = denoise(plain, mnist.test_images[:5], "block", 0.2, binarize="dynamic")
+    binary = compare_denoising([plain], mnist.test_images[:5], "block", 0.2, binarize="dynamic")[0]
     assert set(np.unique(binary.clean)) <= {0.0, 1.0}
 
 

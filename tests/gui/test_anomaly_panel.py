@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
+from plot_items import drawn, named  # tests/gui is on the path: pytest puts a test file's folder there
 from PySide6.QtWidgets import QMessageBox
 
 from vae_studio.core.anomaly import anomaly_data, detect_anomalies
@@ -64,10 +66,11 @@ def test_held_out_classes_default_and_the_auc_is_the_cores(held_out: AnomalyPane
     assert not held_out.warningLabel.isVisibleTo(held_out)
     assert "classes 9" in held_out.summaryLabel.text()
     # Both histograms are drawn over the same bins, and the ROC curve is the core's.
-    normal_x, _ = held_out._normal_hist.getData()
-    outlier_x, _ = held_out._outlier_hist.getData()
+    normal_x, _ = named(held_out.histogramPlot, "normal").getData()
+    outlier_x, _ = named(held_out.histogramPlot, "outliers").getData()
     np.testing.assert_array_equal(normal_x, outlier_x)
-    roc_x, roc_y = held_out._roc_curve.getData()
+    _chance, curve = drawn(held_out.rocPlot)
+    roc_x, roc_y = curve.getData()
     roc = result.roc()
     np.testing.assert_array_equal(roc_x, roc.false_positive_rate)
     np.testing.assert_array_equal(roc_y, roc.true_positive_rate)
@@ -85,7 +88,7 @@ def test_the_threshold_slider_gives_the_cores_precision_and_recall(held_out: Ano
         text = held_out.precisionLabel.text()
         assert f"Precision {expected.precision:.3f}" in text and f"recall {expected.recall:.3f}" in text
         assert held_out.thresholdLine.value() == pytest.approx(held_out.threshold)
-        x, y = held_out._operating_point.getData()
+        x, y = drawn(held_out.rocPlot, pg.ScatterPlotItem)[0].getData()
         fpr = expected.false_positives / (expected.false_positives + expected.true_negatives)
         assert (x[0], y[0]) == pytest.approx((fpr, expected.recall))
     low, high = scores.min(), scores.max()

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
+from plot_items import drawn  # tests/gui is on the path: pytest puts a test file's folder there
 
 from vae_studio.core.ae_vs_vae import DEFAULT_LATENT_DIM, PairSettings
 from vae_studio.core.app_state import AppState, Event
@@ -95,8 +97,10 @@ def test_trains_the_pair_and_shows_both_scores(qtbot, panel: ComparisonPanel, st
     # Same axes for both maps (to the pixel the layout may give one plot more), the manifold behind the points.
     x0, y0, side = result.square
     assert np.allclose(panel.aeMap.viewRange(), panel.vaeMap.viewRange(), rtol=0, atol=0.01 * side)
-    assert len(panel._ae_points.data) == len(panel._vae_points.data) == 200
-    assert panel._ae_manifold.image is not None and panel._ae_manifold.image.shape[:2] == (5 * 28, 5 * 28)
+    (ae_points,), (vae_points,) = drawn(panel.aeMap, pg.ScatterPlotItem), drawn(panel.vaeMap, pg.ScatterPlotItem)
+    assert len(ae_points.data) == len(vae_points.data) == 200
+    (ae_manifold,) = drawn(panel.aeMap, pg.ImageItem)
+    assert ae_manifold.image is not None and ae_manifold.image.shape[:2] == (5 * 28, 5 * 28)
     (vx0, vx1), (vy0, vy1) = panel.aeMap.viewRange()  # the square, widened on one axis to the plot's shape
     assert vx0 <= x0 + 1e-6 and vx1 >= x0 + side - 1e-6 and vy0 <= y0 + 1e-6 and vy1 >= y0 + side - 1e-6
 
@@ -115,9 +119,10 @@ def test_trains_the_pair_and_shows_both_scores(qtbot, panel: ComparisonPanel, st
     assert np.array_equal(panel.pathView.images()[0], result.ae.path)
     assert panel.samplesView.cell_rect(0, 0).width() >= 56  # thumbnails at least 56 px
     cx, cy = result.vae.prior_centre
-    circle_x, circle_y = panel._vae_circles[1].getData()
+    circle_x, circle_y = drawn(panel.vaeMap, pg.PlotCurveItem)[1].getData()
     assert np.allclose(np.hypot(circle_x - cx, circle_y - cy), 2.0)
-    assert np.allclose(np.stack(panel._ae_path.getData(), axis=1), result.ae.path_xy)
+    ae_path = drawn(panel.aeMap)[-1]  # the class-mean path, drawn last (above the points)
+    assert np.allclose(np.stack(ae_path.getData(), axis=1), result.ae.path_xy)
     assert "“0”" in panel.pathTitle.text() and "“1”" in panel.pathTitle.text()
     assert min(panel.aeMap.width(), panel.aeMap.height(), panel.vaeMap.width(), panel.vaeMap.height()) >= 300
 

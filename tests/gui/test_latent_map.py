@@ -12,7 +12,7 @@ import pytest
 import torch
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QWidget
 
 from vae_studio.core.app_state import AppState, Event
 from vae_studio.core.config import TrainConfig
@@ -444,7 +444,7 @@ def test_hovering_a_point_shows_its_image(qtbot, panels, tiny_model) -> None:
     on_dot = widget_pos(panel, tuple(panel.plane_points()[index]))
     send_mouse(panel, QEvent.Type.MouseMove, on_dot, Qt.MouseButton.NoButton)
     assert panel.hoverThumbnail.isVisible()
-    assert panel._thumb_caption.text().startswith(f"#{index}")
+    assert panel.hoverThumbnail.findChild(QLabel, "hoverCaption").text().startswith(f"#{index}")
     qtbot.wait(15)
     send_mouse(panel, QEvent.Type.MouseMove, widget_pos(panel, empty_spot(panel)), Qt.MouseButton.NoButton)
     assert not panel.hoverThumbnail.isVisible()

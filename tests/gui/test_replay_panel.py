@@ -54,7 +54,7 @@ def test_records_a_training_run_and_replays_each_frame(qtbot, setup) -> None:
     rows = replay._rows
     final_mu = encode(state.current.model, state.dataset.test_images[rows]).mu
     assert np.allclose(replay.replay.snapshots[-1].mu, final_mu, atol=1e-5)
-    assert np.array_equal(replay._labels, state.dataset.test_labels.numpy()[rows])
+    assert np.array_equal(replay.replay.snapshots[-1].labels, state.dataset.test_labels.numpy()[rows])
     assert replay.frameSlider.maximum() == len(frames) - 1 and replay.frameSlider.value() == len(frames) - 1
     assert "recorded" in replay.titleLabel.text()
 
@@ -79,6 +79,6 @@ def test_records_a_training_run_and_replays_each_frame(qtbot, setup) -> None:
     state.set_encoding(state.encoding)
     assert len(replay.replay) == len(frames)
     training.trainButton.click()
-    assert len(replay.replay) == 0 and replay._model is None and "Waiting" in replay.titleLabel.text()
+    assert len(replay.replay) == 0 and "Waiting" in replay.titleLabel.text()
     qtbot.waitUntil(lambda: not state.training, timeout=RUN_TIMEOUT_MS)
     assert replay.replay.frames[0].step == 0 and replay.replay.frames[-1].step == 4

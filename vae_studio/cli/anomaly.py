@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 from typing import TextIO
 
 from ..core.anomaly import anomaly_data, detect_anomalies
@@ -29,13 +30,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "score_description": SCORE_DESCRIPTIONS[args.score],
         "n_normal": len(result.normal_scores),
         "n_outliers": len(result.outlier_scores),
-        "normal": summarize(result.normal_scores).as_dict(),
-        "outliers": summarize(result.outlier_scores).as_dict(),
+        "normal": asdict(summarize(result.normal_scores)),
+        "outliers": asdict(summarize(result.outlier_scores)),
         "normal_data": data.normal_description,
         "outlier_data": data.outlier_description,
         "binarize": config.binarize,
         "outliers_in_training": data.outliers_in_training,
-        "threshold_5pct_fpr": at_threshold.as_dict(),
+        "threshold_5pct_fpr": asdict(at_threshold),
         "notes": list(data.notes),
     }
     if args.json:

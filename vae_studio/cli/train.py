@@ -8,6 +8,7 @@ and exits 130, and a run that trained nothing (or diverged) does not overwrite a
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import signal
 import subprocess
@@ -98,17 +99,7 @@ def _train(args: argparse.Namespace, out: TextIO, err: TextIO, device, ctx: Dist
     dataset = training_data(config, max_files=args.max_files, scan_progress=ScanProgress(err))
     if args.max_memory is not None and dataset.train_images.nbytes > args.max_memory:
         dataset = memory_mapped(dataset)  # streamed by batch from the cache file instead of memory
-    trained = new_trained_model(
-        dataset,
-        config,
-        args.name or args.out.stem,
-        kind=args.model,
-        arch=args.arch,
-        latent_dim=args.latent_dim,
-        hidden_sizes=args.hidden,
-        conv_channels=args.conv_channels,
-        likelihood=args.likelihood,
-    )
+    trained = new_trained_model(dataset, config, args.name or args.out.stem, **_options(args, _MODEL_OPTIONS))
     _announce(trained, dataset, config, device, ctx, err)
     initial = {k: v.clone() for k, v in trained.model.state_dict().items()}
     control = RunControl()
@@ -142,26 +133,26 @@ def _train(args: argparse.Namespace, out: TextIO, err: TextIO, device, ctx: Dist
     return status
 
 
+# The options whose dest is not the name of the TrainConfig field they set.
+_TRAIN_OPTIONS = {"warmup_epochs": "warmup", "train_subset": "subset"}
+# The options that shape the model: ModelConfig's name for each -> the option's dest.
+_MODEL_OPTIONS = {
+    "kind": "model", "arch": "arch", "latent_dim": "latent_dim",
+    "hidden_sizes": "hidden", "conv_channels": "conv_channels", "likelihood": "likelihood",
+}  # fmt: skip
+
+
+def _options(args: argparse.Namespace, option_of: dict[str, str]) -> dict[str, object]:
+    """The values of ``args`` by the names a config calls them (``option_of``: name -> option's dest)."""
+    return {name: getattr(args, option) for name, option in option_of.items()}
+
+
 def _train_config(args: argparse.Namespace) -> TrainConfig:
-    """The training run the command line describes."""
-    return TrainConfig(
-        dataset=args.dataset,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        lr_decay=args.lr_decay,
-        beta=args.beta,
-        warmup_epochs=args.warmup,
-        seed=args.seed,
-        device=args.device,
-        corruption=args.corruption,
-        noise_level=args.noise_level,
-        binarize=args.binarize,
-        classes=tuple(parse_class_list(args.classes)) if args.classes else None,
-        train_subset=args.subset,
-        image_size=args.image_size,
-        channels=args.channels,
-    )
+    """The training run the command line describes: every TrainConfig field has its option."""
+    option_of = {field.name: _TRAIN_OPTIONS.get(field.name, field.name) for field in dataclasses.fields(TrainConfig)}
+    options = _options(args, option_of)
+    options["classes"] = tuple(parse_class_list(args.classes)) if args.classes else None
+    return TrainConfig(**options)
 
 
 def _announce(

@@ -154,27 +154,6 @@ def compare_denoising(
     return results
 
 
-def denoise(
-    model: AE,
-    images: torch.Tensor | np.ndarray,
-    kind: str,
-    level: float,
-    *,
-    labels: torch.Tensor | np.ndarray | None = None,
-    binarize: str = "none",
-    seed: int = 0,
-    progress: ProgressCallback | None = None,
-    should_stop: StopCheck | None = None,
-) -> DenoisingResult:
-    """Corrupt ``images`` (``kind`` at ``level``, seeded), reconstruct them with ``model``, and
-    measure PSNR before (corrupted vs clean) and after (reconstruction vs clean)."""
-    results = compare_denoising(
-        [model], images, kind, level, labels=labels, binarize=binarize, seed=seed, progress=progress,
-        should_stop=should_stop,
-    )
-    return results[0]
-
-
 @dataclass(frozen=True)
 class UserImage:
     """A user's picture in a model's image shape: uint8 (C, H, W), and whether it was inverted."""

@@ -142,13 +142,9 @@ def posterior_mean_variance(
     batch_size: int = ENCODE_BATCH,
 ) -> np.ndarray:
     """Per latent dimension (d,), the variance over the images of the posterior mean E_q[z_u]."""
-    x_all = evaluation_images(image_tensor(images), binarize)
-    labels_t = None if labels is None or not model.config.conditional else torch.as_tensor(labels)
-    device = model.device
-    means = []
-    for start in range(0, len(x_all), batch_size):
-        y = None if labels_t is None else labels_t[start : start + batch_size].to(device)
-        means.append(model.encode(x_all[start : start + batch_size].to(device=device, dtype=model.dtype), y)[0])
+    with evaluating(model, images, labels, binarize, seed=0) as inputs:
+        starts = range(0, len(inputs.images), batch_size)
+        means = [model.encode(*inputs.batch(start, batch_size))[0] for start in starts]
     mu = torch.cat(means).double().cpu().numpy()
     return mu.var(axis=0)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from .config import ModelConfig, TrainConfig
@@ -24,13 +23,7 @@ def training_data(config: TrainConfig, **load_options: Any) -> ImageDataset:
         dataset = select_classes(dataset, config.classes)
     if config.train_subset:
         # A random (seeded) subset rather than the first N, which may be sorted by class.
-        keep = sample_indices(len(dataset.train_images), config.train_subset, config.seed)
-        dataset = replace(
-            dataset,
-            train_images=dataset.train_images[keep],
-            train_labels=None if dataset.train_labels is None else dataset.train_labels[keep],
-            train_factors=None if dataset.train_factors is None else dataset.train_factors[keep],
-        )
+        dataset = dataset.take(train=sample_indices(len(dataset.train_images), config.train_subset, config.seed))
     return dataset
 
 

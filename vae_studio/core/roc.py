@@ -5,7 +5,7 @@ the scores, computed with numpy alone. Higher scores flag outliers; the outliers
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -92,9 +92,6 @@ class PrecisionRecall:
     false_negatives: int
     true_negatives: int
 
-    def as_dict(self) -> dict[str, float]:
-        return asdict(self)
-
 
 def precision_recall_at(scores: np.ndarray, is_outlier: np.ndarray, threshold: float) -> PrecisionRecall:
     """Precision (the flagged that are outliers) and recall (the outliers that are flagged)."""
@@ -150,9 +147,6 @@ class ScoreSummary:
     median: float
     min: float
     max: float
-
-    def as_dict(self) -> dict[str, float]:
-        return asdict(self)
 
 
 def summarize(scores: np.ndarray) -> ScoreSummary:

@@ -139,26 +139,19 @@ def select_classes(dataset: ImageDataset, classes: Sequence[int], keep_labels: b
     renumber = torch.full((dataset.num_classes,), -1, dtype=torch.int64)
     renumber[wanted_tensor] = torch.arange(len(wanted))
 
-    def pick(images: torch.Tensor, labels: torch.Tensor, factors: torch.Tensor | None):
-        mask = torch.isin(labels, wanted_tensor)
-        new_labels = labels[mask] if keep_labels else renumber[labels[mask]]
-        return images[mask], new_labels, None if factors is None else factors[mask]
-
-    train_images, train_labels, train_factors = pick(dataset.train_images, dataset.train_labels, dataset.train_factors)
-    test_images, test_labels, test_factors = pick(dataset.test_images, dataset.test_labels, dataset.test_factors)
-    chosen = ", ".join(dataset.class_names[c] for c in wanted)
-    selected = dataclasses.replace(
-        dataset,
-        train_images=train_images,
-        test_images=test_images,
-        train_labels=train_labels,
-        test_labels=test_labels,
-        train_factors=train_factors,
-        test_factors=test_factors,
-        class_names=dataset.class_names if keep_labels else tuple(dataset.class_names[c] for c in wanted),
-        notes=dataset.notes + (f"Only classes {chosen} ({len(wanted)} of {dataset.num_classes}).",),
+    selected = dataset.take(
+        train=torch.isin(dataset.train_labels, wanted_tensor), test=torch.isin(dataset.test_labels, wanted_tensor)
     )
-    return ensure_splits(selected)
+    if not keep_labels:
+        selected = dataclasses.replace(
+            selected,
+            train_labels=renumber[selected.train_labels],
+            test_labels=renumber[selected.test_labels],
+            class_names=tuple(dataset.class_names[c] for c in wanted),
+        )
+    chosen = ", ".join(dataset.class_names[c] for c in wanted)
+    notes = dataset.notes + (f"Only classes {chosen} ({len(wanted)} of {dataset.num_classes}).",)
+    return ensure_splits(dataclasses.replace(selected, notes=notes))
 
 
 def parse_class_list(text: str) -> list[int]:

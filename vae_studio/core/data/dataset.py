@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
+
+# The fields holding one entry per image of a split: a subset of the split takes the same rows of each.
+PER_IMAGE_FIELDS = ("images", "labels", "factors")
 
 
 @dataclass(frozen=True)
@@ -51,3 +54,13 @@ class ImageDataset:
         if name == "test":
             return self.test_images, self.test_labels
         raise ValueError(f"unknown split {name!r}; expected 'train' or 'test'")
+
+    def take(self, train: torch.Tensor | None = None, test: torch.Tensor | None = None) -> ImageDataset:
+        """The data set with only the rows ``train`` (indices or a mask) of the training split and ``test``
+        of the test split, each image with its label and factors; None keeps a split whole."""
+        changes = {}
+        for split, rows in (("train", train), ("test", test)):
+            for kind in PER_IMAGE_FIELDS if rows is not None else ():
+                values = getattr(self, f"{split}_{kind}")
+                changes[f"{split}_{kind}"] = None if values is None else values[rows]
+        return replace(self, **changes)

@@ -14,12 +14,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from ...core.app_state import AppState, Event
 from ...core.replay import Replay
 from ...core.trained_model import TrainedModel
 from ..widgets.colours import UNLABELLED, class_colours
+from ..widgets.playback import PlayButton, fps_spin
 from ..work.deferred_refresh import DeferredRefresh
 from .base import Panel
 
@@ -63,18 +64,12 @@ class ReplayPanel(Panel):
         self.legend = pg.LegendItem(offset=(-10, 10), brush=pg.mkBrush(0, 0, 0, 150), labelTextColor="w")
         self.legend.setParentItem(self.replayPlot.getPlotItem().getViewBox())
 
-        style = self.style()
-        self.playButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play", objectName="replayPlayButton")
-        self.playButton.setCheckable(True)
+        self.playButton = PlayButton("replayPlayButton")
         self.playButton.toggled.connect(self._on_play_toggled)
         self.frameSlider = QSlider(Qt.Orientation.Horizontal, objectName="frameSlider")
         self.frameSlider.setRange(0, 0)
         self.frameSlider.valueChanged.connect(self.show_frame)
-        self.speedSpin = QSpinBox(objectName="replaySpeedSpin")
-        self.speedSpin.setRange(1, 30)
-        self.speedSpin.setValue(DEFAULT_FPS)
-        self.speedSpin.setSuffix(" fps")
-        self.speedSpin.setToolTip("Snapshots per second when playing")
+        self.speedSpin = fps_spin("replaySpeedSpin", DEFAULT_FPS, "Snapshots per second when playing")
         self.speedSpin.valueChanged.connect(lambda fps: self._timer.setInterval(round(1000 / fps)))
         self.frameLabel = QLabel(objectName="frameLabel")
 
@@ -216,9 +211,6 @@ class ReplayPanel(Panel):
         self.replayPlot.scene().prepareForPaint()
 
     def _on_play_toggled(self, playing: bool) -> None:
-        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
-        self.playButton.setIcon(self.style().standardIcon(icon))
-        self.playButton.setText("Pause" if playing else "Play")
         if not playing:
             self._timer.stop()
             return

@@ -19,13 +19,13 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QStyle,
     QVBoxLayout,
-    QWidget,
 )
 
 from ....core.vocabulary import SCORE_DESCRIPTIONS
 from ....core.data import DATASET_CHOICES
 from ...widgets.image_grid import ImageGridView
 from ...widgets.labels import note_label
+from ...widgets.layouts import column
 from ...widgets.colours import BLUE, VERMILLION
 from ...widgets.notices import NOTICE_STYLE
 from ...widgets.plots import TEXT_PEN, light_plot
@@ -199,11 +199,7 @@ class AnomalyLayout:
         gallery_header.addWidget(QLabel("Most anomalous"))
         gallery_header.addWidget(self.gallerySpin)
         gallery_header.addWidget(self.galleryCaption, 1)
-        gallery = QWidget()
-        gallery_layout = QVBoxLayout(gallery)
-        gallery_layout.setContentsMargins(0, 0, 0, 0)
-        gallery_layout.addLayout(gallery_header)
-        gallery_layout.addWidget(self.galleryView, 1)
+        gallery = column(gallery_header, (self.galleryView, 1))
 
         self._splitter = QSplitter(Qt.Orientation.Vertical)
         self._splitter.addWidget(self._plots)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from ...widgets.colours import UNLABELLED, class_colours
 from ...widgets.images import to_uint8_hwc
+from ...widgets.layouts import row
 
 POINT_ALPHA = 160
 PATH_WIDTH = 3
@@ -28,12 +29,7 @@ class ComparisonMaps:
         self.vaeMap, self._vae_manifold, self._vae_points = self._map_plot("vaeMap", "VAE")
         self._ae_circles, self._ae_path = self._overlays(self.aeMap)
         self._vae_circles, self._vae_path = self._overlays(self.vaeMap)
-        maps = QWidget()
-        maps_layout = QHBoxLayout(maps)
-        maps_layout.setContentsMargins(0, 0, 0, 0)
-        maps_layout.addWidget(self.aeMap)
-        maps_layout.addWidget(self.vaeMap)
-        return maps
+        return row(self.aeMap, self.vaeMap)
 
     def _map_plot(self, name: str, title: str) -> tuple[pg.PlotWidget, pg.ImageItem, pg.ScatterPlotItem]:
         plot = pg.PlotWidget(objectName=name)

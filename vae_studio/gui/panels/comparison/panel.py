@@ -47,6 +47,7 @@ from ....core.errors import VaeStudioError
 from ....core.recipe import model_config_for
 from ....core.text import format_duration
 from ....core.trained_model import TrainedModel
+from ...widgets.layouts import column
 from ...work.tasks import Task, TaskState
 from ..base import Panel
 from .maps import ComparisonMaps
@@ -215,21 +216,11 @@ class ComparisonPanel(ComparisonMaps, ComparisonPictures, ComparisonScores, Pane
         close.setContentsMargins(0, 0, 0, 0)
         close.addWidget(self.closeLabel, 1)
         close.addWidget(self.switchButton, 0, Qt.AlignmentFlag.AlignVCenter)
-        box = QWidget()
-        layout = QVBoxLayout(box)
-        layout.setContentsMargins(0, 2, 0, 2)
-        layout.addWidget(self.lookLabel)
-        layout.addLayout(close)
-        return box
+        return column(self.lookLabel, close, margins=(0, 2, 0, 2))
 
     def _build_results(self) -> QWidget:
         maps = self._build_maps()
-        pictures = QWidget()
-        pictures_layout = QVBoxLayout(pictures)
-        pictures_layout.setContentsMargins(4, 0, 0, 0)
-        for widget in self._build_strips():
-            pictures_layout.addWidget(widget)
-        pictures_layout.addWidget(self._build_tabs(), 1)
+        pictures = column(*self._build_strips(), (self._build_tabs(), 1), margins=(4, 0, 0, 0))
 
         splitter = QSplitter(Qt.Orientation.Horizontal, objectName="comparisonSplitter")
         splitter.setChildrenCollapsible(False)

@@ -15,12 +15,12 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
-    QVBoxLayout,
-    QWidget,
 )
 
 from ....core.completeness import Completeness
 from ...widgets.image_grid import ImageGridView
+from ...widgets.labels import note_label
+from ...widgets.layouts import column, page_tabs
 
 WORST_SHOWN = 10  # decodings per model in the worst-first strip
 HISTOGRAM_BINS = 30
@@ -80,15 +80,8 @@ class ComparisonScores:
     def _build_tabs(self) -> QTabWidget:
         """The scores, the spread of continuity, the least real decodings and how it is all measured."""
         self.scoresTable = self._scores_table()
-        self.noteLabel = QLabel(objectName="noteLabel")
-        self.noteLabel.setWordWrap(True)
-        self.noteLabel.setStyleSheet("color: gray;")
-        scores = QWidget()
-        scores_layout = QVBoxLayout(scores)
-        scores_layout.setContentsMargins(2, 2, 2, 2)
-        scores_layout.addWidget(self.scoresTable)
-        scores_layout.addWidget(self.noteLabel)
-        scores_layout.addStretch(1)
+        self.noteLabel = note_label("noteLabel", wrap=True)
+        scores = column(self.scoresTable, self.noteLabel, 1, margins=(2, 2, 2, 2))
 
         self.histogramPlot = pg.PlotWidget(objectName="histogramPlot")
         self.histogramPlot.setLabel("bottom", "continuity per test point")
@@ -117,12 +110,13 @@ class ComparisonScores:
         explanation.setFrameShape(QFrame.Shape.NoFrame)
         explanation.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
-        self.resultTabs = QTabWidget(objectName="resultTabs")
-        self.resultTabs.setDocumentMode(True)
-        self.resultTabs.addTab(scores, "Scores")
-        self.resultTabs.addTab(self.histogramPlot, "Continuity per point")
-        self.resultTabs.addTab(self.worstView, "Least real")
-        self.resultTabs.addTab(explanation, "How it is measured")
+        self.resultTabs = page_tabs(
+            "resultTabs",
+            (scores, "Scores"),
+            (self.histogramPlot, "Continuity per point"),
+            (self.worstView, "Least real"),
+            (explanation, "How it is measured"),
+        )
         return self.resultTabs
     # -- results -----------------------------------------------------------------------
     def _show_scores(self) -> None:

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSpinBox,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -21,6 +20,7 @@ from ....core.vocabulary import CORRUPTION_CHOICES, choice
 from ...widgets.drawing_canvas import DrawingCanvas
 from ...widgets.image_grid import ImageGridView
 from ...widgets.labels import note_label
+from ...widgets.layouts import page_tabs
 from ...widgets.notices import NOTICE_STYLE
 from .captions import NO_MODEL
 
@@ -44,10 +44,9 @@ class DenoisingLayout:
         compare_row = QHBoxLayout()
         compare_row.addWidget(QLabel("Compare with"))
         compare_row.addWidget(self.compareCombo, 1)
-        self.tabs = QTabWidget(objectName="denoisingTabs")
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self._build_batch_tab(), "Test images")
-        self.tabs.addTab(self._build_own_tab(), "Your own image")
+        self.tabs = page_tabs(
+            "denoisingTabs", (self._build_batch_tab(), "Test images"), (self._build_own_tab(), "Your own image")
+        )
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -37,6 +37,7 @@ from ...widgets.images import to_qpixmap
 from ...work.private_copies import decode_in_background, detached
 from ...work.tasks import Task
 from ...widgets.labels import note_label
+from ...widgets.layouts import row
 from .endpoint_box import THUMB_SCALE
 
 # The Vector combo's data for an attribute's entry: this prefix and the attribute's name.
@@ -70,12 +71,7 @@ class ArithmeticTab:
         right = QVBoxLayout()
         right.addWidget(self.arithmeticView, 1)
         right.addWidget(self.arithmeticLabel)
-        tab = QWidget()
-        layout = QHBoxLayout(tab)
-        layout.setContentsMargins(2, 4, 2, 2)
-        layout.addLayout(controls)
-        layout.addLayout(right, 1)
-        return tab
+        return row(controls, (right, 1), margins=(2, 4, 2, 2))
 
     def _make_arithmetic_controls(self) -> None:
         """The arithmetic tab's widgets, each change redrawing the pictures."""

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...widgets.labels import note_label
+from ...widgets.layouts import row
 
 THUMB_SCALE = 1  # thumbnails at their own size keep the endpoint rows low
 
@@ -60,13 +61,8 @@ class EndpointBox(QFrame):
         self.newSampleButton = QPushButton("New sample", objectName=f"endpoint{name}NewSampleButton")
         self.newSampleButton.setToolTip("Draw another point from the prior N(0, I)")
 
-        image_page = QWidget()
-        image_row = QHBoxLayout(image_page)
-        image_row.setContentsMargins(0, 0, 0, 0)
-        image_row.addWidget(self.indexSpin)
-        image_row.addWidget(self.thumbLabel)
         self.stack = QStackedWidget()
-        for page in (self.mapLabel, image_page, self.classCombo, self.newSampleButton):
+        for page in (self.mapLabel, row(self.indexSpin, self.thumbLabel), self.classCombo, self.newSampleButton):
             self.stack.addWidget(page)
         self.stack.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 

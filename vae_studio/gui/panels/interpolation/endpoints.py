@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QMessageBox, QStyle
+from PySide6.QtWidgets import QMessageBox
 
 from ....core.compatibility import can_run_on
 from ....core.interpolation import class_mean
@@ -93,9 +93,6 @@ class EndpointsAndAnimation:
 
     # -- animation -------------------------------------------------------------------------
     def _on_play_toggled(self, playing: bool) -> None:
-        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
-        self.playButton.setIcon(self.style().standardIcon(icon))
-        self.playButton.setText("Pause" if playing else "Play")
         if playing:
             self._on_speed(self.speedSpin.value())
             self._timer.start()

@@ -24,8 +24,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSpinBox,
-    QStyle,
-    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -37,6 +35,8 @@ from ...work.deferred_refresh import DeferredRefresh
 from ...export_files import export_images, export_stem
 from ...widgets.image_grid import HIGHLIGHT, ImageGridView
 from ...widgets.labels import note_label
+from ...widgets.layouts import page_tabs
+from ...widgets.playback import PlayButton, fps_spin
 from ...widgets.plots import TEACHING_PLOT_MIN
 from ...work.private_copies import decode_in_background, detached
 from ...work.tasks import Task
@@ -77,10 +77,9 @@ class InterpolationPanel(ArithmeticTab, EndpointsAndAnimation, Panel):
         self._arithmetic_task.failed.connect(lambda message: self._warn("Latent arithmetic failed", message))
         self._timer = QTimer(self, timeout=self._advance)
 
-        self.tabs = QTabWidget(objectName="interpolationTabs")
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self._build_path_tab(), "Path")
-        self.tabs.addTab(self._build_arithmetic_tab(), "Latent arithmetic")
+        self.tabs = page_tabs(
+            "interpolationTabs", (self._build_path_tab(), "Path"), (self._build_arithmetic_tab(), "Latent arithmetic")
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.tabs)
@@ -204,15 +203,11 @@ class InterpolationPanel(ArithmeticTab, EndpointsAndAnimation, Panel):
 
     def _build_playback(self) -> None:
         """Play, speed, back and forth, and the export menu."""
-        style = self.style()
-        self.playButton = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play", objectName="interpolationPlayButton")
-        self.playButton.setCheckable(True)
+        self.playButton = PlayButton("interpolationPlayButton")
         self.playButton.toggled.connect(self._on_play_toggled)
-        self.speedSpin = QSpinBox(objectName="interpolationSpeedSpin")
-        self.speedSpin.setRange(1, 30)
-        self.speedSpin.setValue(DEFAULT_FPS)
-        self.speedSpin.setSuffix(" fps")
-        self.speedSpin.setToolTip("Frames per second of the animation and of the GIF")
+        self.speedSpin = fps_spin(
+            "interpolationSpeedSpin", DEFAULT_FPS, "Frames per second of the animation and of the GIF"
+        )
         self.speedSpin.valueChanged.connect(self._on_speed)
         self.bounceCheck = QCheckBox("Back and forth", objectName="bounceCheck", checked=True)
         self.bounceCheck.setToolTip("Play from A to B and back (also in the GIF), so the loop has no jump")

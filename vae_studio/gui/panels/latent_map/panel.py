@@ -173,7 +173,7 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
         thumb_layout.setContentsMargins(3, 3, 3, 3)
         thumb_layout.setSpacing(1)
         self._thumb_image = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self._thumb_caption = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self._thumb_caption = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, objectName="hoverCaption")
         self._thumb_caption.setStyleSheet("color: #e0e0e0; font-size: 10px;")
         thumb_layout.addWidget(self._thumb_image)
         thumb_layout.addWidget(self._thumb_caption)

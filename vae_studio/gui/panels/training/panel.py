@@ -33,6 +33,7 @@ from ....core.recipe import new_trained_model
 from ....core.text import format_duration
 from ....core.training_report import EpochFigures, Snapshot, StepFigures
 from ....core.vocabulary import MODEL_KIND_CHOICES, choice, spec_short
+from ...widgets.layouts import column
 from ...widgets.settings_form import SettingsForm
 from ...work.dataset_loader import DatasetLoader
 from ...work.tasks import Task
@@ -86,12 +87,7 @@ class TrainingPanel(DatasetChooser, Panel):
         self.statusLabel = QLabel(objectName="trainingStatus")
         self.statusLabel.setWordWrap(True)
 
-        settings = QWidget()
-        settings_layout = QVBoxLayout(settings)
-        settings_layout.setContentsMargins(0, 0, 0, 0)
-        for group in ("Data", "Model", "Objective", "Optimisation"):
-            settings_layout.addWidget(self.form.groups[group])
-        settings_layout.addStretch(1)
+        settings = column(*(self.form.groups[group] for group in ("Data", "Model", "Objective", "Optimisation")), 1)
         scroll = QScrollArea()
         scroll.setWidget(settings)
         scroll.setWidgetResizable(True)
