@@ -208,16 +208,42 @@ def test_a_second_choice_in_one_process_stays_automatic(monkeypatch: pytest.Monk
     assert configure_threads().requested
 
 
-@pytest.mark.parametrize(("others", "expected"), [(0.0, True), (1.0, True), (1.5, False), (2.0, False), (None, True)])
+@pytest.mark.parametrize(
+    ("others", "running", "expected"),
+    [
+        (0.0, 0, True),  # a quiet machine: yield to the window's GUI thread
+        (1.0, 1, True),  # a browser on one core: the tasks still have the other
+        (1.5, 2, False),  # other programs want both cores
+        (1.0, 2, False),  # two programs that shared the cores with this process: each got half of one
+        (2.0, None, False),  # busy cores alone say it where threads cannot be counted
+        (None, None, True),  # nothing can be read (not Linux): as before
+    ],
+)
 def test_tasks_yield_to_the_gui_only_while_a_core_is_free(
-    monkeypatch: pytest.MonkeyPatch, others: float | None, expected: bool
+    monkeypatch: pytest.MonkeyPatch, others: float | None, running: int | None, expected: bool
 ) -> None:
     monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    monkeypatch.setattr(threads, "others_running_threads", lambda: running)
     meter = threads.LoadMeter()
     monkeypatch.setattr(meter, "due", lambda _interval_s: True)
-    monkeypatch.setattr(meter, "read", lambda: others)
+    monkeypatch.setattr(meter, "_now", lambda: (others, 0.0, 1.0))
+    meter._mark = (0.0, 0.0, 0.0)  # 1 s ago: others used ``others`` cores' worth of CPU since
     monkeypatch.setattr(threads, "_machine_load", meter)
     assert threads.tasks_may_yield() is expected
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_other_programs_running_threads_are_counted() -> None:
+    # This test's own running thread is not another program's; a busy child process is.
+    before = threads.others_running_threads()
+    assert before is not None and before >= 0
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        seen = max(threads.others_running_threads() or 0 for _ in range(200))
+    finally:
+        busy.kill()
+        busy.wait()
+    assert seen >= 1
 
 
 # The window's GUI thread after a script trained on it: torch there runs on one thread and its

@@ -210,12 +210,16 @@ def use_configured_threads_here(serial: bool = False) -> None:
 
 
 class LoadMeter:
-    """The cores other programs kept busy between two readings: deltas of /proc/stat less this
-    process's own CPU time, so it never sleeps (unlike :func:`others_busy_cores`)."""
+    """What other programs do between two readings, without sleeping (unlike :func:`others_busy_cores`):
+    the cores they kept busy (deltas of /proc/stat less this process's own CPU time) and how many of
+    their threads wanted a core at the reading (/proc/stat's ``procs_running`` less this process's
+    running threads). The second tells two busy programs that shared two cores with this process
+    (each got less than a core) from one that had a core to itself."""
 
     def __init__(self) -> None:
         self._mark = self._now()
-        self.latest: float | None = None  # the last reading
+        self.latest: float | None = None  # cores others kept busy, at the last reading
+        self.others_running: int | None = None  # their threads that wanted a core, at the last reading
 
     @staticmethod
     def _clock() -> float:
@@ -237,7 +241,25 @@ class LoadMeter:
             self.latest = None
         else:
             self.latest = max(0.0, (busy - last_busy - (own - last_own)) / (wall - last_wall))
+        self.others_running = others_running_threads()
         return self.latest
+
+
+def others_running_threads() -> int | None:
+    """Threads of other programs that are running or waiting for a core now (Linux), else None."""
+    try:
+        with open("/proc/stat") as f:
+            running = next(int(line.split()[1]) for line in f if line.startswith("procs_running"))
+        own = 0
+        for task in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{task}/stat") as f:
+                    own += f.read().rsplit(")", 1)[1].split()[0] == "R"
+            except (OSError, IndexError):  # the thread ended meanwhile
+                continue
+    except (OSError, ValueError, StopIteration):
+        return None
+    return max(0, running - own)
 
 
 # Readings closer than this say little (a few scheduler ticks); tasks started in a burst share one.
@@ -255,8 +277,20 @@ def tasks_may_yield() -> bool:
     smooth (longest stalls 31-53 ms against 52-184 ms at equal priority, docs/PERFORMANCE.md).
     Linux lets a thread lower its priority but not raise it back, so this is decided as a task starts.
     """
-    others = _machine_load.read() if _machine_load.due(TASK_LOAD_INTERVAL_S) else _machine_load.latest
-    return others is None or usable_cores() - others >= FREE_CORE_SHARE
+    note_machine_load()
+    others, running = _machine_load.latest, _machine_load.others_running
+    if others is None:
+        return True
+    cores = usable_cores()
+    return cores - others >= FREE_CORE_SHARE and (running is None or running <= cores - 1)
+
+
+def note_machine_load() -> None:
+    """Take a reading for :func:`tasks_may_yield` unless the last one is recent. The window calls it
+    every second: a task that starts after a quiet minute must see the last second, not the minute
+    (a run started just after two other programs had started was given a tenth of the CPU)."""
+    if _machine_load.due(TASK_LOAD_INTERVAL_S):
+        _machine_load.read()
 
 
 class ThreadGovernor:

@@ -44,13 +44,13 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
 from ...core.app_state import AppState
 from ...core.batch_progress import Stopped
 from ...core.errors import VaeStudioError
 from ...core.text import format_duration
-from ...core.threads import tasks_may_yield, use_configured_threads_here
+from ...core.threads import note_machine_load, tasks_may_yield, use_configured_threads_here
 from ...core.throttle import Throttle
 from ...core.run_control import RunControl
 
@@ -60,6 +60,9 @@ log = logging.getLogger(__name__)
 _threads: weakref.WeakSet[QThread] = weakref.WeakSet()
 # Added to a task thread's nice value on Linux (19 is the lowest priority): `nice`'s usual increment.
 TASK_NICE = 10
+# Readings of the machine's load for the tasks' priority (module doc), while the application runs.
+LOAD_WATCH_MS = 1000
+_load_watch: QTimer | None = None
 # No ETA before this much work is done: the first batches include warm-up and would mislead.
 ETA_AFTER_FRACTION = 0.02
 
@@ -72,6 +75,15 @@ def _lower_this_threads_priority() -> None:
             os.setpriority(os.PRIO_PROCESS, thread, min(os.getpriority(os.PRIO_PROCESS, thread) + TASK_NICE, 19))
         except OSError:  # not allowed (an unusual sandbox): the task runs at the GUI's priority
             log.debug("could not lower the priority of a task thread", exc_info=True)
+
+
+def _watch_the_machines_load() -> None:
+    """Read the load every LOAD_WATCH_MS from the first Task on, so each start decides on a fresh reading."""
+    global _load_watch
+    app = QCoreApplication.instance()
+    if _load_watch is None and app is not None:
+        _load_watch = QTimer(app, interval=LOAD_WATCH_MS, timeout=note_machine_load)
+        _load_watch.start()
 
 
 def running_threads() -> list[QThread]:
@@ -173,6 +185,7 @@ class Task(QObject):
         self, parent: QObject | None = None, *, newest_wins: bool = False, state: AppState | None = None
     ) -> None:
         super().__init__(parent)
+        _watch_the_machines_load()
         self.newest_wins = newest_wins
         self.state = state  # given: progress also goes to the status bar (while no model trains)
         self.control = RunControl()
