@@ -204,7 +204,8 @@ def test_a_second_choice_in_one_process_stays_automatic(monkeypatch: pytest.Monk
     monkeypatch.setattr(threads, "_written", None)
     assert not configure_threads().requested
     assert not configure_threads().requested and threads._automatic
-    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's own (not a count the policy chose: it never exceeds the cores)
+    # The user's own count (never one the policy chose: that never exceeds the cores).
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
     assert configure_threads().requested
 
 
