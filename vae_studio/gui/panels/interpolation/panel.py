@@ -121,8 +121,10 @@ class InterpolationPanel(ArithmeticTab, EndpointsAndAnimation, Panel):
         options.addWidget(self.exportButton)
 
         pictures = QVBoxLayout()
+        # One row of frames as wide as the page is about a third of a laptop page high; an equal share
+        # left a band of nothing under it at 1366x768.
         pictures.addWidget(self.stripView, 1)
-        pictures.addWidget(self.distancePlot, 1)
+        pictures.addWidget(self.distancePlot, 2)
         body = QHBoxLayout()
         body.addWidget(self.frameView)
         body.addLayout(pictures, 1)
