@@ -115,16 +115,73 @@ def busy_cpu_seconds() -> float | None:
         return None
 
 
+def others_running_threads() -> int | None:
+    """Threads of other programs that are running or waiting for a core now (Linux), else None."""
+    try:
+        with open("/proc/stat") as f:
+            running = next(int(line.split()[1]) for line in f if line.startswith("procs_running"))
+        own = 0
+        for task in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{task}/stat") as f:
+                    own += f.read().rsplit(")", 1)[1].split()[0] == "R"
+            except (OSError, IndexError):  # the thread ended meanwhile
+                continue
+    except (OSError, ValueError, StopIteration):
+        return None
+    return max(0, running - own)
+
+
+class LoadMeter:
+    """What other programs do between two readings, without sleeping (unlike :func:`others_busy_cores`):
+    the cores they kept busy (deltas of /proc/stat less this process's own CPU time) and how many of
+    their threads wanted a core at the reading (/proc/stat's ``procs_running`` less this process's
+    running threads). The second tells two busy programs that shared two cores with this process
+    (each got less than a core) from one that had a core to itself."""
+
+    def __init__(self) -> None:
+        self._mark = self._now()
+        self.latest: float | None = None  # cores others kept busy, at the last reading
+        self.others_running: int | None = None  # their threads that wanted a core, at the last reading
+
+    @staticmethod
+    def _clock() -> float:
+        return time.perf_counter()
+
+    def _now(self) -> tuple[float | None, float, float]:
+        return busy_cpu_seconds(), time.process_time(), self._clock()
+
+    @property
+    def readable(self) -> bool:
+        """Whether /proc/stat could be read (Linux)."""
+        return self._mark[0] is not None
+
+    def due(self, interval_s: float) -> bool:
+        """Whether the previous reading (or the meter's start) is at least ``interval_s`` old."""
+        return self._clock() - self._mark[2] >= interval_s
+
+    def read(self) -> float | None:
+        """Others' busy cores since the previous reading; None where /proc/stat cannot be read."""
+        busy, own, wall = now = self._now()
+        last_busy, last_own, last_wall = self._mark
+        self._mark = now
+        if busy is None or last_busy is None or wall <= last_wall:
+            self.latest = None
+        else:
+            self.latest = max(0.0, (busy - last_busy - (own - last_own)) / (wall - last_wall))
+        self.others_running = others_running_threads()
+        return self.latest
+
+
 def others_busy_cores(sample_s: float = LOAD_SAMPLE_S) -> float | None:
     """Cores other programs keep busy: measured over ``sample_s`` from /proc/stat (Linux), else the
     one-minute load average (macOS, other Unixes); None where neither can be read (Windows)."""
-    start_busy, start_own, start = busy_cpu_seconds(), time.process_time(), time.perf_counter()
-    if start_busy is not None:
+    meter = LoadMeter()
+    if meter.readable:
         time.sleep(sample_s)
-        end_busy = busy_cpu_seconds()
-        if end_busy is not None:
-            wall = time.perf_counter() - start
-            return max(0.0, (end_busy - start_busy - (time.process_time() - start_own)) / wall)
+        others = meter.read()
+        if others is not None:
+            return others
     try:
         return os.getloadavg()[0]
     except (AttributeError, OSError):
@@ -207,59 +264,6 @@ def use_configured_threads_here(serial: bool = False) -> None:
     doc). Only needed in a process where :func:`run_torch_serially_here` ran."""
     if _serial_thread is not None and _configured is not None:
         sys.modules["torch"].set_num_threads(1 if serial else _configured)
-
-
-class LoadMeter:
-    """What other programs do between two readings, without sleeping (unlike :func:`others_busy_cores`):
-    the cores they kept busy (deltas of /proc/stat less this process's own CPU time) and how many of
-    their threads wanted a core at the reading (/proc/stat's ``procs_running`` less this process's
-    running threads). The second tells two busy programs that shared two cores with this process
-    (each got less than a core) from one that had a core to itself."""
-
-    def __init__(self) -> None:
-        self._mark = self._now()
-        self.latest: float | None = None  # cores others kept busy, at the last reading
-        self.others_running: int | None = None  # their threads that wanted a core, at the last reading
-
-    @staticmethod
-    def _clock() -> float:
-        return time.perf_counter()
-
-    def _now(self) -> tuple[float | None, float, float]:
-        return busy_cpu_seconds(), time.process_time(), self._clock()
-
-    def due(self, interval_s: float) -> bool:
-        """Whether the previous reading (or the meter's start) is at least ``interval_s`` old."""
-        return self._clock() - self._mark[2] >= interval_s
-
-    def read(self) -> float | None:
-        """Others' busy cores since the previous reading; None where /proc/stat cannot be read."""
-        busy, own, wall = now = self._now()
-        last_busy, last_own, last_wall = self._mark
-        self._mark = now
-        if busy is None or last_busy is None or wall <= last_wall:
-            self.latest = None
-        else:
-            self.latest = max(0.0, (busy - last_busy - (own - last_own)) / (wall - last_wall))
-        self.others_running = others_running_threads()
-        return self.latest
-
-
-def others_running_threads() -> int | None:
-    """Threads of other programs that are running or waiting for a core now (Linux), else None."""
-    try:
-        with open("/proc/stat") as f:
-            running = next(int(line.split()[1]) for line in f if line.startswith("procs_running"))
-        own = 0
-        for task in os.listdir("/proc/self/task"):
-            try:
-                with open(f"/proc/self/task/{task}/stat") as f:
-                    own += f.read().rsplit(")", 1)[1].split()[0] == "R"
-            except (OSError, IndexError):  # the thread ended meanwhile
-                continue
-    except (OSError, ValueError, StopIteration):
-        return None
-    return max(0, running - own)
 
 
 # Readings closer than this say little (a few scheduler ticks); tasks started in a burst share one.
