@@ -12,7 +12,7 @@ import pytest
 import torch
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QHBoxLayout, QLabel, QWidget
 
 from vae_studio.core.app_state import AppState, Event
 from vae_studio.core.config import TrainConfig
@@ -405,6 +405,27 @@ def test_training_encodings_follow_the_cloud_until_the_user_zooms(qtbot, panels,
     state.set_encoding(None)  # e.g. the training panel's model replaced: no idle encoding while training
     qtbot.wait(50)
     assert not calls  # no encoding was started
+
+
+def test_training_refreshes_hold_the_view_while_the_cloud_stays_inside(qtbot, panels, tiny_model, monkeypatch) -> None:
+    """A cloud that moves a little inside the view does not refit it (each refit redraws the axes, and the
+    GUI thread shares the cores with training); one that leaves it does; the axes are pictures meanwhile."""
+    state, panel, _ = panels
+    show_model(qtbot, panel, tiny_model)
+    monkeypatch.setattr(latent_map, "encode", lambda *a, **k: None)
+    vb = panel.latentMap.getViewBox()
+    state.set_training(True)
+    assert panel.latentMap.getPlotItem().getAxis("left").cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+    mu = state.encoding.mu
+    state.set_encoding(Encoding(mu * 1.5, state.encoding.logvar))  # leaves the fitted view: refit
+    fitted = vb.viewRange()
+    state.set_encoding(Encoding(mu * 1.4, state.encoding.logvar))  # inside it: held
+    np.testing.assert_array_equal(vb.viewRange(), fitted)
+    state.set_encoding(Encoding(mu * 3.0, state.encoding.logvar))  # out again: refit, with room
+    (x0, x1), _ = vb.viewRange()
+    assert x0 < 3.0 * mu[:, 0].min() and 3.0 * mu[:, 0].max() < x1
+    state.set_training(False)
+    assert panel.latentMap.getPlotItem().getAxis("left").cacheMode() == QGraphicsItem.CacheMode.NoCache
 
 
 def test_model_for_other_images_shows_a_message(qtbot, panels, tiny_model, tiny_mnist, monkeypatch) -> None:

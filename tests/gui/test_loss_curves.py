@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QGraphicsItem
 
 from vae_studio.core.app_state import AppState
 from vae_studio.core.config import TrainConfig
@@ -134,6 +134,42 @@ def test_a_growing_history_updates_the_same_plot_items(
     state.current_weights_changed()
     redrawn()
     assert sorted(curve_lengths(panel)) == [1] + [300] * 6
+
+
+def grow(state: AppState, history, values: np.ndarray) -> None:
+    history.step_loss += list(values)
+    history.step_recon += list(values - 5)
+    history.step_kl += [5.0] * len(values)
+    state.history_changed()
+    redrawn()
+
+
+def test_while_training_the_axes_hold_still_and_the_finished_run_fills_the_plot(
+    panel: LossPanel, state: AppState, fresh_model: TrainedModel
+) -> None:
+    """While a run grows the curves the ranges change a few times (each change redraws the axes); the
+    axes are kept as pictures meanwhile; when the run ends, the plot fits its whole history."""
+    state.add_model(fresh_model)
+    state.set_training(True)
+    plot = panel.lossPlot.getPlotItem()
+    assert plot.getAxis("bottom").cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+    ranges = []
+    loss = 150 + 400 * np.exp(-np.arange(1000) / 60)
+    for chunk in range(100):
+        grow(state, fresh_model.history, loss[chunk * 10 : (chunk + 1) * 10])
+        plot.vb.prepareForPaint()
+        ranges.append(tuple(map(tuple, plot.vb.viewRange())))
+    x_changes = sum(a[0] != b[0] for a, b in zip(ranges, ranges[1:]))
+    y_changes = sum(a[1] != b[1] for a, b in zip(ranges, ranges[1:]))
+    assert x_changes <= 8 and y_changes <= 12  # of 99 redraws
+    (x_low, x_high), (y_low, y_high) = ranges[-1]
+    assert x_low <= 1 and 1000 <= x_high and y_low <= loss.min() - 5 and loss.max() <= y_high
+
+    state.set_training(False)
+    plot.vb.prepareForPaint()
+    (x_low, x_high), _ = plot.vb.viewRange()
+    assert 1000 <= x_high < 1100  # no room left for steps that will not come
+    assert plot.getAxis("bottom").cacheMode() == QGraphicsItem.CacheMode.NoCache
 
 
 def test_smoothing(panel: LossPanel, state: AppState, fresh_model: TrainedModel) -> None:

@@ -1,7 +1,7 @@
 """A trainer callback that turns every step into reports a viewer can keep up with.
 
 The trainer calls back after every step (hundreds per second for a small MLP). A window, or any
-other viewer, wants far fewer messages: the step figures at most every ``REPORT_INTERVAL_S`` with
+other viewer, wants far fewer messages: the step figures at most every ``STEP_FIGURES_INTERVAL_S`` with
 every per-step loss since the last report (so the curve loses nothing), a samples-per-second rate
 over the last few seconds (so it recovers quickly after a pause instead of averaging the pause into
 the whole run), each epoch's test loss, and now and then a snapshot (weights and an encoding of the
@@ -34,6 +34,10 @@ RATE_WINDOW_S = 3.0
 # Snapshots are spaced so that making them takes at most this share of the run's time, so a small
 # "map refresh" costs live pictures, not training speed (issue 10, docs/PERFORMANCE.md).
 SNAPSHOT_TIME_SHARE = 0.05
+# Step figures four times a second: each one makes a window repaint its progress texts and loss
+# curves, and on a two-core laptop every millisecond of that holds up the training run that shares
+# the cores (ten a second cost the window a tenth of its training speed: docs/PERFORMANCE.md §3).
+STEP_FIGURES_INTERVAL_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,7 @@ class TrainingReporter:
         self._snapshot_step = 0
         self._snapshot_seconds = 0.0  # how long the last snapshot took to make
         self._snapshot_made_at = 0.0
-        self._throttle = Throttle()
+        self._throttle = Throttle(STEP_FIGURES_INTERVAL_S)
         self._rate = RateWindow(batch_size)
         self._last: StepReport | None = None
         self._pending: tuple[list[float], list[float], list[float]] = ([], [], [])

@@ -22,6 +22,7 @@ from ...core.history import History
 from ..work.deferred_refresh import DeferredRefresh
 from ..widgets.colours import BLUE, GREEN, ORANGE, RED
 from ..widgets.plots import TEXT_PEN, light_plot
+from ..widgets.steady_view import SteadyViewBox, cache_axes
 from .base import Panel
 
 DEFAULT_SMOOTHING = 0.6  # TensorBoard's default: steady enough to read, recent enough to follow
@@ -30,9 +31,13 @@ MAX_SMOOTHING = 0.99
 # Colour-blind-safe hues (Okabe & Ito) that stay distinct as faint raw lines and bold smoothed ones.
 TOTAL_COLOR, RECON_COLOR, KL_COLOR, TEST_COLOR = BLUE, ORANGE, GREEN, RED
 RAW_ALPHA = 70
-# Four redraws a second look live; at the ten the figures arrive, redrawing took a core's fifth
-# from a training run on two cores (benchmarks/gui_responsiveness.py, docs/PERFORMANCE.md).
-REDRAW_INTERVAL_S = 0.25
+# Four redraws a second look live; at ten, redrawing took a core's fifth from a training run on two
+# cores (benchmarks/gui_responsiveness.py, docs/PERFORMANCE.md). A little under the training
+# reporter's interval, so each of its figures is drawn in the same repaint as the progress texts.
+REDRAW_INTERVAL_S = 0.2
+# While a model trains, the step axis doubles when the curves reach its end and the loss axes leave a
+# quarter of the curves' span on either side: the axes change a few times in a run (widgets/steady_view.py).
+STEADY_HEADROOM = ((0.0, 1.0), (0.25, 0.25))
 
 
 def ema(values: np.ndarray, weight: float, state: float = 0.0, count: int = 0) -> tuple[np.ndarray, float]:
@@ -77,6 +82,9 @@ class _Series:
             item.setClipToView(True)
             item.setDownsampling(auto=True, method="peak")
             view.addItem(item)
+        # A 2-px antialiased line drawn as one path took 11 of a repaint's 14 ms; as separate segments
+        # (pyqtgraph's choice for unantialiased wide lines) 5 ms, and an opaque line looks the same.
+        self.smooth_item.curve.setSegmentedLineMode("on")
         self.raw = np.empty(0)
         self.smooth = np.empty(0)
         self.count = 0
@@ -132,6 +140,7 @@ class LossPanel(Panel):
         self._updates = DeferredRefresh(self, self._refresh)
         self.subscribe(self._updates.request, Event.CURRENT_MODEL)
         self.subscribe(lambda: self._updates.request(REDRAW_INTERVAL_S), Event.HISTORY)
+        self.subscribe(self._on_training, Event.TRAINING)
         self._show_smoothing()
         self._refresh()
 
@@ -139,7 +148,7 @@ class LossPanel(Panel):
         """The plot, its axes, the legend above it and the three curves with the test-loss points."""
         # Short: the axis is only as tall as the plot (about 80 px in the loss dock at 1366x768); the
         # tooltip says the unit in full, as the KL axis's title.
-        self.lossPlot = light_plot("loss (nats)", "training step")
+        self.lossPlot = light_plot("loss (nats)", "training step", SteadyViewBox(headroom=STEADY_HEADROOM))
         self.lossPlot.setObjectName("lossPlot")
         self.lossPlot.setToolTip(
             "Training loss per step (faint: each batch; bold: smoothed) and the test loss after each epoch, "
@@ -237,6 +246,15 @@ class LossPanel(Panel):
             self._kl.extend(history.step_kl[start:], weight)
         self._draw()
 
+    def _on_training(self) -> None:
+        """Steady views and cached axes while a run grows the curves; when it ends, a fit to the whole run."""
+        plot = self.lossPlot.getPlotItem()
+        cache_axes(plot, self.state.training)
+        for view in (plot.vb, self._kl_view):
+            view.steady = self.state.training
+            if not view.steady:
+                view.updateAutoRange()
+
     def _on_smoothing_changed(self) -> None:
         self._show_smoothing()
         self._reset_series()
@@ -269,7 +287,7 @@ class LossPanel(Panel):
         """A view for the KL curves with its own scale on the right-hand axis (pyqtgraph's MultiplePlotAxes
         example): KL is a few nats beside a reconstruction term of a hundred or more, a flat line near 0 on
         the loss axis, and the balance between the two is the lesson of β."""
-        view = pg.ViewBox()
+        view = SteadyViewBox(headroom=STEADY_HEADROOM)
         plot.scene().addItem(view)
         axis = plot.getAxis("right")
         axis.linkToView(view)

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, Signal
 import numpy as np
 
 from .fast_scatter import ViewFollowingScatter
+from .steady_view import SteadyViewBox
 
 
 def move_scatter(item: pg.ScatterPlotItem, x: np.ndarray, y: np.ndarray) -> None:
@@ -40,7 +41,7 @@ class InertScatter(ViewFollowingScatter):
         ev.ignore()
 
 
-class ScrubViewBox(pg.ViewBox):
+class ScrubViewBox(SteadyViewBox):
     """A ViewBox whose left button probes the latent space instead of panning.
 
     Left click and left drag report scene positions; panning moves to the right and middle

@@ -11,9 +11,9 @@ TEXT_PEN = (40, 40, 40)  # axis numbers, legends and notes on a white plot
 TEACHING_PLOT_MIN = 300
 
 
-def light_plot(left: str, bottom: str) -> pg.PlotWidget:
-    """A white plot with labelled, grey axes and a faint grid."""
-    plot = pg.PlotWidget(background="w")
+def light_plot(left: str, bottom: str, view_box: pg.ViewBox | None = None) -> pg.PlotWidget:
+    """A white plot with labelled, grey axes and a faint grid (in ``view_box``, if given)."""
+    plot = pg.PlotWidget(background="w", viewBox=view_box)
     item = plot.getPlotItem()
     item.setLabel("left", left)
     item.setLabel("bottom", bottom)

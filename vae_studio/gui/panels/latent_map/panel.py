@@ -30,6 +30,7 @@ from ...work.tasks import Task, TaskState
 from ...widgets.fast_scatter import ViewMotion, hide_grid_while_moving
 from ...widgets.latent_scatter import InertScatter, ScrubViewBox, move_scatter
 from ...widgets.notices import MapNotice
+from ...widgets.steady_view import cache_axes
 from .layers import MapLayers
 from .view_plane import ViewPlaneControls
 from ..base import ExportError, Panel
@@ -237,6 +238,9 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
         self._schedule_manifold()
 
     def _on_training(self) -> None:
+        # Training refreshes hold the view steady (_on_encoding), so the axes can be kept as pictures;
+        # afterwards pans and zooms change them at every frame.
+        cache_axes(self.latentMap.getPlotItem(), self.state.training)
         if self.state.training:
             # The training panel provides encodings now; work in flight is superseded.
             self._encode_task.cancel()
@@ -300,11 +304,14 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
             # model (training refreshes) keep the user's plane and zoom.
             self._configure_controls(reset=True)
             self._autorange_pending = True
+            self._viewbox.steady = False
             self._invalidate_manifold()
             state.set_view(self._build_view())
         else:
-            # A training refresh: the view fits the growing cloud until the user pans or zooms.
+            # A training refresh: the view fits the growing cloud until the user pans or zooms, holding
+            # still while the cloud stays well inside it (widgets/steady_view.py); the final one fits exactly.
             self._autorange_pending = not self._user_zoomed
+            self._viewbox.steady = state.training
             if state.view.kind == "pca":
                 # The principal plane moves with the cloud; signs are kept to avoid flips between refreshes.
                 state.set_view(self._build_view())

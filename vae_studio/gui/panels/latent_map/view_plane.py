@@ -136,6 +136,7 @@ class ViewPlaneControls:
         if self.state.encoding is None:
             return
         self._autorange_pending = True
+        self._viewbox.steady = False
         self._invalidate_manifold()
         self.state.set_view(self._build_view())
 

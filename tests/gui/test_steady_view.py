@@ -1,0 +1,149 @@
+"""Steady fits: a plot that grows while a model trains changes its range (and redraws its axes) a few times, not at every redraw."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtWidgets import QApplication, QGraphicsItem
+
+from vae_studio.gui.widgets.steady_view import MIN_FILL, SteadyViewBox, cache_axes, holds, refit
+
+QUARTER = (0.25, 0.25)
+
+
+def steady_range(data, padding, shown, headroom):
+    """One axis of a view that is not aspect-locked, as SteadyViewBox decides it."""
+    inside, fills = holds(data, shown)
+    return shown if inside and fills else refit(data, padding, shown, headroom)
+
+
+def test_data_inside_the_range_keep_it() -> None:
+    assert holds((2.0, 8.0), (0.0, 10.0)) == (True, True)
+    assert steady_range((2.0, 8.0), 0.05, (0.0, 10.0), QUARTER) == (0.0, 10.0)
+
+
+def test_data_that_leave_get_headroom_on_the_side_they_left_by() -> None:
+    assert holds((2.0, 12.0), (0.0, 10.0)) == (False, True)
+    assert refit((2.0, 12.0), 0.0, (0.0, 10.0), QUARTER) == (2.0, 12.0 + 0.25 * 10.0)  # room above, none below
+    assert refit((-4.0, 6.0), 0.0, (0.0, 10.0), QUARTER) == (-4.0 - 0.25 * 10.0, 6.0)
+
+
+def test_padding_is_added_to_the_data_and_judged_without_it() -> None:
+    # Padded, the data (1, 9) would reach past (0.5, 9.5); unpadded they are inside: kept.
+    assert steady_range((1.0, 9.0), 0.1, (0.5, 9.5), QUARTER) == (0.5, 9.5)
+    assert refit((1.0, 11.0), 0.1, (0.5, 9.5), (0.0, 0.0)) == pytest.approx((0.0, 12.0))
+
+
+def test_data_that_shrink_well_inside_are_refitted() -> None:
+    span = MIN_FILL * 10.0 * 0.9
+    assert holds((5.0, 5.0 + span), (0.0, 10.0)) == (True, False)
+    assert steady_range((5.0, 5.0 + span), 0.0, (0.0, 10.0), QUARTER) == (5.0, 5.0 + span)
+
+
+def test_a_growing_step_axis_doubles_a_few_times_instead_of_following_each_step() -> None:
+    shown, changes = (0.0, 1.0), 0
+    for steps in range(2, 5001):
+        new = steady_range((1.0, float(steps)), 0.02, shown, (0.0, 1.0))
+        changes += new != shown
+        shown = new
+        assert shown[0] <= 1.0 and steps <= shown[1] <= 2.1 * steps
+    assert changes <= 14  # log2(5000) is 12.3; a plain fit changes at every step (4,999 times)
+
+
+@pytest.fixture
+def plot(qtbot) -> pg.PlotWidget:
+    plot = pg.PlotWidget(viewBox=SteadyViewBox(headroom=((0.0, 1.0), QUARTER)))
+    qtbot.addWidget(plot)
+    plot.resize(400, 300)
+    plot.show()
+    return plot
+
+
+def fitted(plot: pg.PlotWidget) -> list[list[float]]:
+    plot.getPlotItem().vb.prepareForPaint()  # pyqtgraph fits while it paints
+    QApplication.processEvents()
+    return [list(r) for r in plot.getPlotItem().vb.viewRange()]
+
+
+def test_steady_auto_range_holds_while_the_curve_grows_inside(plot: pg.PlotWidget) -> None:
+    vb = plot.getPlotItem().vb
+    curve = plot.plot(np.arange(1, 101, dtype=float), np.linspace(500, 200, 100))
+    vb.steady = True
+    first = fitted(plot)
+    assert first[0][1] >= 100 and first[1][0] <= 200 <= 500 <= first[1][1]
+    curve.setData(np.arange(1, 121, dtype=float), np.linspace(500, 180, 120))
+    assert fitted(plot)[0] == first[0]  # the step axis did not move: room was left for the run
+
+
+def test_steady_auto_range_changes_rarely_over_a_run(plot: pg.PlotWidget) -> None:
+    vb = plot.getPlotItem().vb
+    vb.steady = True
+    changes = []
+    vb.sigXRangeChanged.connect(lambda *_: changes.append(1))
+    curve = plot.plot([1.0], [500.0])
+    for steps in range(10, 2001, 10):
+        x = np.arange(1, steps + 1, dtype=float)
+        curve.setData(x, 150 + 350 * np.exp(-x / 100))
+        fitted(plot)
+    assert len(changes) <= 12  # 200 redraws
+    assert fitted(plot)[0][1] >= 2000
+
+
+def test_without_steady_the_fit_is_pyqtgraphs_own(plot: pg.PlotWidget) -> None:
+    vb = plot.getPlotItem().vb
+    x = np.arange(1, 101, dtype=float)
+    curve = plot.plot(x, x)
+    assert 100 <= fitted(plot)[0][1] < 110  # a plain fit
+    vb.steady = True
+    curve.setData(x[:60], x[:60])  # smaller, but filling most of the range: steady keeps it...
+    assert fitted(plot)[0][1] >= 100
+    vb.steady = False
+    vb.updateAutoRange()  # ...and a plain fit shrinks to it
+    assert fitted(plot)[0][1] < 70
+
+
+def test_explicit_auto_range_is_steady_too(plot: pg.PlotWidget) -> None:
+    vb = plot.getPlotItem().vb
+    vb.disableAutoRange()
+    scatter = pg.ScatterPlotItem(x=[-1.0, 1.0], y=[-1.0, 1.0])
+    vb.addItem(scatter)
+    vb.autoRange(items=[scatter])
+    before = fitted(plot)
+    vb.steady = True
+    scatter.setData(x=[-0.8, 0.9], y=[-0.9, 0.7])
+    vb.autoRange(items=[scatter])
+    assert fitted(plot) == before
+    scatter.setData(x=[-1.0, 3.0], y=[-3.0, 1.0])
+    vb.autoRange(items=[scatter])
+    (x_low, x_high), (y_low, y_high) = fitted(plot)
+    assert x_high >= 3.0 + 1.0 * 4.0 and x_low > -1.5  # this view's x axis leaves room only above
+    assert y_low <= -3.0 - 0.25 * 4.0 and y_high < 1.5  # its y axis on the side the points went
+
+
+def test_an_aspect_locked_view_holds_both_axes_while_the_points_fill_either(plot: pg.PlotWidget) -> None:
+    vb = plot.getPlotItem().vb
+    vb.setAspectLocked(True)
+    vb.disableAutoRange()
+    scatter = pg.ScatterPlotItem(x=[-1.0, 1.0], y=[-5.0, 5.0])  # tall: the x axis shows far more than the points
+    vb.addItem(scatter)
+    vb.autoRange(items=[scatter])
+    before = fitted(plot)
+    vb.steady = True
+    scatter.setData(x=[-0.9, 0.9], y=[-4.5, 4.8])
+    vb.autoRange(items=[scatter])
+    assert fitted(plot) == before  # neither axis moved, and the picture was not re-centred
+    scatter.setData(x=[-0.9, 0.9], y=[-4.5, 9.0])
+    vb.autoRange(items=[scatter])
+    (_, _), (y_low, y_high) = fitted(plot)
+    assert y_high >= 9.0 and y_low <= -4.5
+
+
+def test_cached_axes_are_drawn_from_a_picture_until_released(plot: pg.PlotWidget) -> None:
+    item = plot.getPlotItem()
+    cache_axes(item, True)
+    assert {item.getAxis(name).cacheMode() for name in ("left", "bottom")} == {
+        QGraphicsItem.CacheMode.DeviceCoordinateCache
+    }
+    cache_axes(item, False)
+    assert {item.getAxis(name).cacheMode() for name in ("left", "bottom")} == {QGraphicsItem.CacheMode.NoCache}
