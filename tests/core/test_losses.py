@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 from torch.distributions import Normal
+from torch.nn import functional as F
 
 from vae_studio.core.config import ModelConfig
 from vae_studio.core.losses import (
@@ -85,6 +86,23 @@ def test_bernoulli_is_stable_for_extreme_logits() -> None:
     assert torch.isfinite(nll).all() and nll.item() < 1e-30 + 1e-6
     wrong = reconstruction_nll(logits, torch.tensor([[[[0.0, 1.0]]]]), BERNOULLI)
     assert wrong.item() == pytest.approx(200.0)
+
+
+def test_bernoulli_matches_torchs_kernel_in_value_and_gradient() -> None:
+    """The vectorised form (losses._BernoulliNLL) is the function torch's own kernel computes."""
+    g = torch.Generator().manual_seed(3)
+    logits = (torch.randn(64, 1, 8, 8, generator=g) * 8).requires_grad_()  # from -30 to 30
+    target = torch.rand(64, 1, 8, 8, generator=g).requires_grad_()
+    ours = reconstruction_nll(logits, target, BERNOULLI)
+    torchs = F.binary_cross_entropy_with_logits(logits, target, reduction="none").flatten(1).sum(1)
+    torch.testing.assert_close(ours, torchs, rtol=1e-6, atol=1e-4)
+    ours_grads = torch.autograd.grad(ours.sum(), (logits, target))
+    torchs_grads = torch.autograd.grad(torchs.sum(), (logits, target))
+    for a, b in zip(ours_grads, torchs_grads):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
+    double = (torch.randn(2, 1, 2, 2, dtype=torch.float64, generator=g) * 4).requires_grad_()
+    grey = torch.rand(2, 1, 2, 2, dtype=torch.float64, generator=g).requires_grad_()
+    assert torch.autograd.gradcheck(lambda l, x: reconstruction_nll(l, x, BERNOULLI), (double, grey))
 
 
 @pytest.mark.parametrize("sigma", [0.1, 0.5, 1.0])

@@ -1,7 +1,7 @@
 """The worker side of a training run: it trains its own copy of the model and reports plain copies.
 
 The GUI thread never trains or encodes: it receives core/training_report.py's messages (step
-figures about ten times a second, each epoch's test loss, and a snapshot of weights and encoding
+figures four times a second, each epoch's test loss, and a snapshot of weights and encoding
 every "map refresh" steps, never before the previous one was shown) and applies them to the GUI
 copy of the model, which the other panels show through AppState.
 """
