@@ -60,7 +60,7 @@ def run_reports() -> tuple[list[object], History, int]:
     test_images = dataset.test_images[:50]
     reporter = TrainingReporter(
         messages.append, batch_size=config.batch_size, epochs=config.epochs, refresh_steps=5,
-        snapshot=lambda step: take_snapshot(trained.model, step, test_images, None),
+        snapshot=lambda step, encoding: take_snapshot(trained.model, step, test_images, None, encoding),
     )  # fmt: skip
     trainer = Trainer(trained.model, dataset, config, history=trained.history)
     reporter.attach(trainer)
@@ -98,3 +98,42 @@ def test_step_figures_cover_every_step_and_snapshots_follow_the_refresh_setting(
     assert snapshots[0].encoding.mu.shape == (50, 2)
     epochs = [m for m in messages if isinstance(m, EpochFigures)]
     assert [e.step for e in epochs] == [20, 40]
+
+
+def reported_run(stop_after: int | None, on_snapshot_images: bool, monkeypatch) -> tuple[Snapshot, list[int], object]:
+    """A one-epoch run of 10 steps; returns the final snapshot, the sizes encode() was called on, and the model."""
+    torch.manual_seed(0)
+    config = TrainConfig(dataset="mnist", train_subset=200, epochs=1, batch_size=20)
+    dataset = training_data(config)
+    trained = new_trained_model(dataset, config, "final")
+    encoded: list[int] = []
+    real_encode = training_report.encode
+    monkeypatch.setattr(training_report, "encode", lambda m, images, *a: encoded.append(len(images)) or real_encode(m, images, *a))
+    test_images = dataset.test_images if on_snapshot_images else dataset.test_images[:100]
+    reporter = TrainingReporter(
+        lambda message: None, batch_size=config.batch_size, epochs=1,
+        snapshot=lambda step, encoding: take_snapshot(trained.model, step, test_images, None, encoding),
+    )  # fmt: skip
+    reporter.evaluation_is_on_snapshot_images = on_snapshot_images
+    trainer = Trainer(trained.model, dataset, config)
+    reporter.attach(trainer)
+    if stop_after is not None:
+        trainer.on_step(lambda report: trainer.control.stop() if report.step == stop_after else None)
+    result = trainer.run()
+    return reporter.snapshot(result.steps), encoded, trained.model
+
+
+def test_a_run_that_ends_with_its_epoch_takes_the_final_encoding_from_its_test_evaluation(monkeypatch) -> None:
+    final, encoded, model = reported_run(None, True, monkeypatch)
+    assert encoded == []  # the epoch's evaluation already encoded the test split with these weights
+    fresh = training_report.encode(model, training_data(TrainConfig(dataset="mnist")).test_images)
+    np.testing.assert_allclose(final.encoding.mu, fresh.mu, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(final.encoding.logvar, fresh.logvar, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(("stop_after", "on_snapshot_images"), [(4, True), (None, False)])
+def test_the_final_snapshot_encodes_when_the_evaluation_does_not_fit_it(stop_after, on_snapshot_images, monkeypatch) -> None:
+    """Stopped mid-epoch (weights moved on since any evaluation), or evaluated on other images (a run on some
+    classes): the final snapshot encodes its own images."""
+    final, encoded, _model = reported_run(stop_after, on_snapshot_images, monkeypatch)
+    assert encoded == [len(final.encoding.mu)]

@@ -96,13 +96,21 @@ class Snapshot:
         model.load_state_dict({name: torch.from_numpy(value) for name, value in self.weights.items()})
 
 
-def take_snapshot(model: AE, step: int, test_images: torch.Tensor, test_labels: torch.Tensor | None) -> Snapshot:
-    """Copy ``model``'s weights to the CPU and encode the test split with it (in eval mode)."""
+def take_snapshot(
+    model: AE,
+    step: int,
+    test_images: torch.Tensor,
+    test_labels: torch.Tensor | None,
+    encoding: Encoding | None = None,
+) -> Snapshot:
+    """Copy ``model``'s weights to the CPU and encode the test split with it (in eval mode), unless
+    ``encoding`` is that encoding already."""
     weights = {name: value.detach().to("cpu", copy=True).numpy() for name, value in model.state_dict().items()}
-    was_training = model.training
-    model.eval()
-    encoding = encode(model, test_images, test_labels)
-    model.train(was_training)
+    if encoding is None:
+        was_training = model.training
+        model.eval()
+        encoding = encode(model, test_images, test_labels)
+        model.train(was_training)
     return Snapshot(step, weights, encoding)
 
 
@@ -140,7 +148,7 @@ class TrainingReporter:
         batch_size: int,
         epochs: int,
         refresh_steps: int = 0,
-        snapshot: Callable[[int], Snapshot] | None = None,
+        snapshot: Callable[[int, Encoding | None], Snapshot] | None = None,
     ) -> None:
         self.send = send
         self.epochs = epochs
@@ -151,6 +159,10 @@ class TrainingReporter:
         self._snapshot_step = 0
         self._snapshot_seconds = 0.0  # how long the last snapshot took to make
         self._snapshot_made_at = 0.0
+        # Whether the trainer's test evaluation runs over the snapshots' test images (set by the owner,
+        # who knows both); then the last epoch's evaluation encoded them with the weights at its step.
+        self.evaluation_is_on_snapshot_images = False
+        self._epoch_encoding: tuple[int, Encoding] | None = None
         self._throttle = Throttle(STEP_FIGURES_INTERVAL_S)
         self._rate = RateWindow(batch_size)
         self._last: StepReport | None = None
@@ -186,6 +198,8 @@ class TrainingReporter:
         self.flush()  # the history's steps must be complete before the epoch's test loss is placed
         step = self._last.step if self._last is not None else 0
         test = report.test
+        kept = test.encoding is not None and self.evaluation_is_on_snapshot_images
+        self._epoch_encoding = (step, test.encoding) if kept else None
         self.send(EpochFigures(report.epoch, step, report.train_loss, test.loss, test.recon, test.kl, report.seconds))
 
     def flush(self) -> None:
@@ -203,10 +217,14 @@ class TrainingReporter:
             values.clear()
 
     def snapshot(self, step: int) -> Snapshot:
-        """A snapshot at ``step`` (not sent): e.g. the final weights, returned with the run's outcome."""
+        """A snapshot at ``step`` (not sent): e.g. the final weights, returned with the run's outcome. A
+        run that ends with an epoch has its encoding from that epoch's test evaluation (when that is
+        over the same images): one pass over the test split fewer (3 % of a one-epoch MNIST run on
+        two cores)."""
         if self._snapshot is None:
             raise ValueError("this reporter was made without a snapshot function")
-        return self._snapshot(step)
+        reuse = self._epoch_encoding is not None and self._epoch_encoding[0] == step
+        return self._snapshot(step, self._epoch_encoding[1] if reuse else None)
 
     def send_snapshot(self, step: int) -> None:
         if self._snapshot is None:
@@ -214,7 +232,7 @@ class TrainingReporter:
         self.snapshot_taken.clear()
         self._snapshot_step = step
         start = time.perf_counter()
-        snapshot = self._snapshot(step)
+        snapshot = self._snapshot(step, None)
         self._snapshot_made_at = time.perf_counter()
         self._snapshot_seconds = self._snapshot_made_at - start
         self.send(snapshot)

@@ -55,13 +55,14 @@ class TrainingJob:
     ) -> None:
         self.model = model
         self.config = config
+        self._test_images = test_images
         self._task: TaskState | None = None
         self.reporter = TrainingReporter(
             self._send,
             batch_size=config.batch_size,
             epochs=config.epochs,
             refresh_steps=refresh_steps,
-            snapshot=lambda step: take_snapshot(model, step, test_images, test_labels),
+            snapshot=lambda step, encoding: take_snapshot(model, step, test_images, test_labels, encoding),
         )
 
     def _send(self, message: object) -> None:
@@ -72,6 +73,8 @@ class TrainingJob:
         self._task = task
         import_torch_optimisers()
         dataset = training_data(self.config)
+        # A run on some classes evaluates on their test images only, not on the map's whole split.
+        self.reporter.evaluation_is_on_snapshot_images = torch.equal(dataset.test_images, self._test_images)
         trainer = Trainer(self.model, dataset, self.config, control=task.control, device=resolve_device(self.config.device))
         self.reporter.attach(trainer)
         trainer.on_step(ThreadGovernor().on_step)  # fewer threads while another program takes a core
