@@ -255,19 +255,23 @@ def window_training_run(app: QApplication, overlays: bool, subset: int) -> tuple
         check.setChecked(overlays)
 
     def probe_and_select() -> None:
-        # Once the map shows the run, look at a point and an image, as a user would.
         if state.training and state.encoding is not None and state.probe is None:
             state.select(0)
             state.set_probe(np.zeros(2))
 
-    state.subscribe(Event.ENCODING, probe_and_select)
+    def look_once_shown() -> None:
+        # Once the map shows the run, look at a point and an image, as a user would: with clicks of
+        # their own, in event-loop turns of their own, not inside the turn that shows the map.
+        QTimer.singleShot(0, probe_and_select)
+
+    state.subscribe(Event.ENCODING, look_once_shown)
     started = time.perf_counter()
     training.trainButton.click()
     if not state.training:
         raise SystemExit("the training panel did not start a run")
     lateness = lateness_of_10ms_ticks(app, lambda: not state.training)
     seconds = time.perf_counter() - started
-    state.unsubscribe(Event.ENCODING, probe_and_select)
+    state.unsubscribe(Event.ENCODING, look_once_shown)
     close_window(app, window)
     return seconds, lateness
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ import vae_studio.gui
 from vae_studio.core.checkpoint import load_checkpoint
 from vae_studio.core.config import TrainConfig
 from vae_studio.core.recipe import new_trained_model
+from vae_studio.core.threads import GUI_SWITCH_INTERVAL_S
 from vae_studio.gui.app import run_app
 from vae_studio.gui.work.dataset_loader import folder_spec
 from vae_studio.gui.main_window import MainWindow
@@ -64,6 +66,12 @@ def test_builds_without_arguments_with_the_contract_widgets(main_window: MainWin
     # The map dominates: the central area is wider than the side docks together.
     docks = main_window.workspace.home.docks
     assert main_window.panels["latentMap"].width() > docks["training"].width() + docks["preview"].width()
+
+
+def test_the_window_hands_the_interpreter_to_its_gui_thread_quickly(main_window: MainWindow) -> None:
+    """Waiting 5 ms (Python's default) for the interpreter lock at each turn made the GUI stall while a run
+    started and reported (core/threads.py)."""
+    assert sys.getswitchinterval() == pytest.approx(GUI_SWITCH_INTERVAL_S)
 
 
 def test_open_checkpoint_adds_a_current_model(main_window: MainWindow, tiny_checkpoint: Path) -> None:

@@ -257,6 +257,20 @@ def run_torch_serially_here() -> None:
         pass
 
 
+# The interpreter's switch interval in a window's process. A thread that wants the interpreter lock
+# waits this long before asking its holder to let go: with Python's 5 ms, the GUI thread waited
+# behind the training job's Python (its start-up, its reports) several times per turn. Measured
+# with benchmarks/gui_responsiveness.py's run (9 interleaved runs each): the longest stall per run
+# 24-52 ms (7 of 9 within 50 ms) at 5 ms, 23-43 ms (9 of 9) at 1 ms, for 87 % against 89 % of the
+# command line's speed (docs/PERFORMANCE.md §3). Without a second thread that wants it, it costs nothing.
+GUI_SWITCH_INTERVAL_S = 0.001
+
+
+def hand_over_the_interpreter_quickly() -> None:
+    """Let a window's GUI thread get the interpreter lock within GUI_SWITCH_INTERVAL_S of asking."""
+    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
+
+
 def use_configured_threads_here(serial: bool = False) -> None:
     """Give the calling task thread the configured count (its first kernel would otherwise take 1,
     the serial GUI thread's), or one thread when ``serial``: small requests that run beside a

@@ -36,7 +36,7 @@ RATE_WINDOW_S = 3.0
 SNAPSHOT_TIME_SHARE = 0.05
 # Step figures four times a second: each one makes a window repaint its progress texts and loss
 # curves, and on a two-core laptop every millisecond of that holds up the training run that shares
-# the cores (ten a second cost the window a tenth of its training speed: docs/PERFORMANCE.md §3).
+# the cores (docs/PERFORMANCE.md §3).
 STEP_FIGURES_INTERVAL_S = 0.25
 
 

@@ -13,7 +13,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, Q
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar
 
 from ..core.app_state import AppState, Event
-from ..core.threads import run_torch_serially_here
+from ..core.threads import hand_over_the_interpreter_quickly, run_torch_serially_here
 from ..core.trained_model import TrainedModel
 from ..core.vocabulary import parse_spec, spec_short
 from .follow_run import RunFollower
@@ -39,6 +39,7 @@ class MainWindow(FileActions, QMainWindow):
     def __init__(self) -> None:
         super().__init__()
         run_torch_serially_here()  # the GUI thread's kernels are small; a team here would slow training
+        hand_over_the_interpreter_quickly()  # a turn of the GUI thread never waits 5 ms for the lock
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)
         self.state = AppState()

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from ...core.app_state import AppState, Event
@@ -247,13 +247,15 @@ class LossPanel(Panel):
         self._draw()
 
     def _on_training(self) -> None:
-        """Steady views and cached axes while a run grows the curves; when it ends, a fit to the whole run."""
+        """Steady views and cached axes while a run grows the curves; when it ends, a fit to the whole run
+        (in an event-loop turn of its own: the run's end already makes the window do much in its turn)."""
         plot = self.lossPlot.getPlotItem()
         cache_axes(plot, self.state.training)
-        for view in (plot.vb, self._kl_view):
+        views = (plot.vb, self._kl_view)
+        for view in views:
             view.steady = self.state.training
-            if not view.steady:
-                view.updateAutoRange()
+        if not self.state.training:
+            QTimer.singleShot(0, self, lambda: [view.updateAutoRange() for view in views])
 
     def _on_smoothing_changed(self) -> None:
         self._show_smoothing()

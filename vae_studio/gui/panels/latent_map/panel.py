@@ -246,6 +246,12 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
             self._encode_task.cancel()
         elif self.state.encoding is None:
             self._encode_timer.start()
+        elif self._viewbox.steady:
+            # The run's last refresh came while it was still training: fit the finished model exactly,
+            # in a turn of its own (the run's end already makes the window do much in its turn).
+            self._viewbox.steady = False
+            if not self._user_zoomed:
+                QTimer.singleShot(0, self, self._fit_view)
 
     def _maybe_encode(self) -> None:
         state = self.state

@@ -189,17 +189,21 @@ class ViewPlaneControls:
         self._draw_probe()
         self._draw_overlay()
         if self._autorange_pending:
-            self._autorange_pending = False
-            # The prior's circles, when drawn, are in the fit: codes on a tiny scale (a collapsed VAE)
-            # then show as a speck inside the prior, not as a cloud on axes scaled "x0.001".
-            prior_x, _ = self._prior.getData()
-            drawn_prior = [] if prior_x is None or len(prior_x) == 0 else [self._prior]
-            self._viewbox.autoRange(items=[self.scatter, *drawn_prior])
-            self._user_zoomed = False
+            self._fit_view()
         # pyqtgraph applies the new range while it paints, and that change asks for a second paint of
         # the map (about 10 ms each during training); applying it now makes one paint per refresh.
         self.latentMap.scene().prepareForPaint()
         self._schedule_manifold()
+
+    def _fit_view(self) -> None:
+        """Fit the view to the points (steadily while training: widgets/steady_view.py)."""
+        self._autorange_pending = False
+        # The prior's circles, when drawn, are in the fit: codes on a tiny scale (a collapsed VAE)
+        # then show as a speck inside the prior, not as a cloud on axes scaled "x0.001".
+        prior_x, _ = self._prior.getData()
+        drawn_prior = [] if prior_x is None or len(prior_x) == 0 else [self._prior]
+        self._viewbox.autoRange(items=[self.scatter, *drawn_prior])
+        self._user_zoomed = False
 
     def _set_axis_label(self, axis: str, text: str) -> None:
         # Setting a label lays the axis out anew even when the text is the same (every training refresh).
