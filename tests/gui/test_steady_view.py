@@ -103,39 +103,38 @@ def test_without_steady_the_fit_is_pyqtgraphs_own(plot: pg.PlotWidget) -> None:
     assert fitted(plot)[0][1] < 70
 
 
-def test_explicit_auto_range_is_steady_too(plot: pg.PlotWidget) -> None:
+def fit_to(plot: pg.PlotWidget, scatter: pg.ScatterPlotItem, x: list[float], y: list[float]) -> list[list[float]]:
+    """Move the points and fit the view to them explicitly (as the latent map does at each refresh)."""
+    scatter.setData(x=x, y=y)
+    plot.getPlotItem().vb.autoRange(items=[scatter])
+    return fitted(plot)
+
+
+def scatter_in(plot: pg.PlotWidget, aspect_locked: bool = False) -> pg.ScatterPlotItem:
     vb = plot.getPlotItem().vb
+    vb.setAspectLocked(aspect_locked)
     vb.disableAutoRange()
-    scatter = pg.ScatterPlotItem(x=[-1.0, 1.0], y=[-1.0, 1.0])
+    scatter = pg.ScatterPlotItem()
     vb.addItem(scatter)
-    vb.autoRange(items=[scatter])
-    before = fitted(plot)
-    vb.steady = True
-    scatter.setData(x=[-0.8, 0.9], y=[-0.9, 0.7])
-    vb.autoRange(items=[scatter])
-    assert fitted(plot) == before
-    scatter.setData(x=[-1.0, 3.0], y=[-3.0, 1.0])
-    vb.autoRange(items=[scatter])
-    (x_low, x_high), (y_low, y_high) = fitted(plot)
+    return scatter
+
+
+def test_explicit_auto_range_is_steady_too(plot: pg.PlotWidget) -> None:
+    scatter = scatter_in(plot)
+    before = fit_to(plot, scatter, [-1.0, 1.0], [-1.0, 1.0])
+    plot.getPlotItem().vb.steady = True
+    assert fit_to(plot, scatter, [-0.8, 0.9], [-0.9, 0.7]) == before
+    (x_low, x_high), (y_low, y_high) = fit_to(plot, scatter, [-1.0, 3.0], [-3.0, 1.0])
     assert x_high >= 3.0 + 1.0 * 4.0 and x_low > -1.5  # this view's x axis leaves room only above
     assert y_low <= -3.0 - 0.25 * 4.0 and y_high < 1.5  # its y axis on the side the points went
 
 
 def test_an_aspect_locked_view_holds_both_axes_while_the_points_fill_either(plot: pg.PlotWidget) -> None:
-    vb = plot.getPlotItem().vb
-    vb.setAspectLocked(True)
-    vb.disableAutoRange()
-    scatter = pg.ScatterPlotItem(x=[-1.0, 1.0], y=[-5.0, 5.0])  # tall: the x axis shows far more than the points
-    vb.addItem(scatter)
-    vb.autoRange(items=[scatter])
-    before = fitted(plot)
-    vb.steady = True
-    scatter.setData(x=[-0.9, 0.9], y=[-4.5, 4.8])
-    vb.autoRange(items=[scatter])
-    assert fitted(plot) == before  # neither axis moved, and the picture was not re-centred
-    scatter.setData(x=[-0.9, 0.9], y=[-4.5, 9.0])
-    vb.autoRange(items=[scatter])
-    (_, _), (y_low, y_high) = fitted(plot)
+    scatter = scatter_in(plot, aspect_locked=True)
+    before = fit_to(plot, scatter, [-1.0, 1.0], [-5.0, 5.0])  # tall: the x axis shows far more than the points
+    plot.getPlotItem().vb.steady = True
+    assert fit_to(plot, scatter, [-0.9, 0.9], [-4.5, 4.8]) == before  # nothing moved, nor was re-centred
+    (_, _), (y_low, y_high) = fit_to(plot, scatter, [-0.9, 0.9], [-4.5, 9.0])
     assert y_high >= 9.0 and y_low <= -4.5
 
 
