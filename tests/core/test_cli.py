@@ -61,6 +61,7 @@ def test_train_writes_a_checkpoint_and_reports_epochs(trained) -> None:
     assert "epoch 1: train loss" in err and "test loss" in err
     assert "Trained 1 epoch." in err
     assert "500 train / 10000 test" in err
+    assert "0 epochs so far, for 1 more epoch (" in err  # what the run adds, not a model's count of 0
     model = load_checkpoint(path)
     assert model.name == "tiny"
     assert model.config.kind == "vae" and model.config.latent_dim == 2 and model.config.hidden_sizes == (64,)

@@ -166,9 +166,11 @@ def _announce(
     """The data set's notes, then what is trained on what."""
     for note in dataset.notes:
         err.write(f"note: {note}\n")
+    # describe() counts the epochs trained so far (0 for a new model), not those this run adds.
+    more = f"{config.epochs} more epoch{'s' if config.epochs != 1 else ''}"
     err.write(
-        f"Training {trained.describe()} ({len(dataset.train_images)} train / {len(dataset.test_images)} test "
-        f"images, {dataset.image_shape}) on {device}\n"
+        f"Training {trained.describe()} so far, for {more} ({len(dataset.train_images)} train / "
+        f"{len(dataset.test_images)} test images, {dataset.image_shape}) on {device}\n"
     )
     if ctx.active:
         err.write(f"{ctx.world_size} processes, {config.batch_size // ctx.world_size} images per process a step\n")
