@@ -45,6 +45,7 @@ def evaluate_loss(
     unbiased estimate of the negative ELBO rather than a reconstruction of the mean code.
     """
     recon_sum = kl_sum = 0.0
+    keep = binarize == "none"  # then these posteriors are encode()'s (LossSummary.encoding)
     mus, logvars = [], []
     with evaluating(model, images, labels, binarize, seed) as inputs:
         for start in range(0, len(inputs.images), batch_size):
@@ -52,11 +53,12 @@ def evaluate_loss(
             out = model(x, y, generator=inputs.generator)
             recon_sum += reconstruction_nll(out.logits, x, model.config).sum().item()
             kl_sum += kl_divergence(out.mu, out.logvar).sum().item()
-            mus.append(out.mu.float().cpu().numpy())
-            if out.logvar is not None:
-                logvars.append(out.logvar.float().cpu().numpy())
+            if keep:
+                mus.append(out.mu.float().cpu().numpy())
+                if out.logvar is not None:
+                    logvars.append(out.logvar.float().cpu().numpy())
     n = max(len(images), 1)
     encoding = None
-    if binarize == "none" and mus:
+    if mus:
         encoding = Encoding(np.concatenate(mus), np.concatenate(logvars) if logvars else None)
     return LossSummary(recon_sum / n, kl_sum / n, (recon_sum + kl_sum) / n, len(images), encoding)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayo
 
 from ...core.app_state import AppState, Event
 from ...core.history import History
+from ...core.training_report import STEP_FIGURES_INTERVAL_S
 from ..work.deferred_refresh import DeferredRefresh
 from ..widgets.colours import BLUE, GREEN, ORANGE, RED
 from ..widgets.plots import TEXT_PEN, light_plot
@@ -34,7 +35,7 @@ RAW_ALPHA = 70
 # Four redraws a second look live; at ten, redrawing took a core's fifth from a training run on two
 # cores (benchmarks/gui_responsiveness.py, docs/PERFORMANCE.md). A little under the training
 # reporter's interval, so each of its figures is drawn in the same repaint as the progress texts.
-REDRAW_INTERVAL_S = 0.2
+REDRAW_INTERVAL_S = 0.8 * STEP_FIGURES_INTERVAL_S
 # While a model trains, the step axis doubles when the curves reach its end and the loss axes leave a
 # quarter of the curves' span on either side: the axes change a few times in a run (widgets/steady_view.py).
 STEADY_HEADROOM = ((0.0, 1.0), (0.25, 0.25))
@@ -251,11 +252,14 @@ class LossPanel(Panel):
         (in an event-loop turn of its own: the run's end already makes the window do much in its turn)."""
         plot = self.lossPlot.getPlotItem()
         cache_axes(plot, self.state.training)
-        views = (plot.vb, self._kl_view)
-        for view in views:
+        for view in (plot.vb, self._kl_view):
             view.steady = self.state.training
         if not self.state.training:
-            QTimer.singleShot(0, self, lambda: [view.updateAutoRange() for view in views])
+            QTimer.singleShot(0, self, self._fit_whole_run)
+
+    def _fit_whole_run(self) -> None:
+        for view in (self.lossPlot.getPlotItem().vb, self._kl_view):
+            view.updateAutoRange()
 
     def _on_smoothing_changed(self) -> None:
         self._show_smoothing()

@@ -2,13 +2,14 @@
 
 pyqtgraph fits a view to its data at every change, and every change of range makes the axes
 lay out and render their tick labels and grid lines anew. While a model trains, the loss curves
-grow ten times a second and the latent map moves at every snapshot; redrawing the axes was most
+grow four times a second and the latent map moves at every snapshot; redrawing the axes was most
 of each repaint, and a repaint on the GUI thread holds up one of the two threads a training run
 on a two-core laptop wants (with the axes not redrawn, the window trained at the command line's
 speed: docs/PERFORMANCE.md §3). So while ``steady`` is on, a fit keeps the range on show as long
 as the data stay inside it and fill a fair part of it, and when the data leave it, the new range
-leaves room (a fraction of the data's span) on the side they left by, where they are heading. The axes then change a handful of times in a run instead of at every redraw. Off (the
-default), fits are pyqtgraph's own: a finished model's curves fill the plot exactly.
+leaves room (a fraction of the data's span) on the side they left by, where they are heading.
+The axes then change a handful of times in a run instead of at every redraw. Off (the default),
+fits are pyqtgraph's own: a finished model's curves fill the plot exactly.
 
 An axis that does not change still replays its tick labels and grid lines at every repaint: 1.4 ms
 per axis, half of a loss-plot repaint. :func:`cache_axes` keeps each axis as a picture Qt draws
