@@ -39,10 +39,13 @@ def test_a_moving_view_draws_a_subset_and_no_grid_then_everything(
     motion = ViewMotion(viewbox)
     scatter.follow_view(motion)
     hide_grid_while_moving(plot.getPlotItem(), motion)
-    qtbot.waitUntil(lambda: not motion.moving, timeout=2000)  # the plot's own first range change settles
+    qtbot.wait(fast_scatter.SETTLE_MS + 50)  # the plot's own first range changes settle
     sizes = _painted_sizes(monkeypatch)
 
     viewbox.translateBy(x=0.1)
+    plot.viewport().repaint()
+    assert not motion.moving and sizes[-1] == n  # one change is one frame, drawn in full
+    viewbox.translateBy(x=0.1)  # a second within SETTLE_MS: the view moves
     plot.viewport().repaint()
     assert motion.moving and sizes[-1] == MOVING_POINTS
     assert plot.getAxis("left").grid is False and plot.getAxis("bottom").grid is False
@@ -61,6 +64,25 @@ def test_a_small_scatter_always_draws_every_point(qtbot, plot: pg.PlotWidget, mo
     plot.addItem(scatter)
     scatter.follow_view(ViewMotion(plot.getViewBox()))
     sizes = _painted_sizes(monkeypatch)
-    plot.getViewBox().translateBy(x=1.0)
+    for _ in range(2):
+        plot.getViewBox().translateBy(x=1.0)
     plot.viewport().repaint()
     assert sizes and sizes[-1] == 50
+
+
+def test_a_single_change_of_range_is_one_full_repaint(qtbot, plot: pg.PlotWidget, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A training refresh that refits the map, or one wheel step: not drawn as a subset and then again in full."""
+    n = MOVING_POINTS * 2
+    scatter = ViewFollowingScatter(pxMode=True, pen=None, size=4)
+    scatter.setData(x=np.random.default_rng(0).normal(size=n), y=np.random.default_rng(1).normal(size=n))
+    plot.addItem(scatter)
+    motion = ViewMotion(plot.getViewBox())
+    scatter.follow_view(motion)
+    qtbot.wait(fast_scatter.SETTLE_MS + 50)
+    changes: list[bool] = []
+    motion.moving_changed.connect(changes.append)
+    sizes = _painted_sizes(monkeypatch)
+    plot.getViewBox().setRange(xRange=(-3.0, 3.0), yRange=(-2.0, 2.0), padding=0)
+    plot.viewport().repaint()
+    qtbot.wait(fast_scatter.SETTLE_MS * 2)
+    assert changes == [] and set(sizes) == {n}  # every repaint in full

@@ -6,7 +6,10 @@ fastest path, yet every frame still maps, culls and blits every point, about 25 
 second on a two-core laptop with Qt's software rasteriser. While the view moves, the item draws
 a fixed random subset of :data:`MOVING_POINTS` points (the same ones every frame, so the cloud does
 not flicker, and a uniform sample, so every class keeps its share), and all of them again once the
-view has been still for :data:`SETTLE_MS`. benchmarks/gui_responsiveness.py measured the
+view has been still for :data:`SETTLE_MS`. A view "moves" from the second change of its range within
+SETTLE_MS: a single change (a wheel step, a training refresh that refits the map) is one frame, and
+drawing it as a subset and then once more in full made it three repaints instead of one (with the
+grid's axes redrawn twice). benchmarks/gui_responsiveness.py measured the
 alternatives; docs/PERFORMANCE.md has the figures:
 
 * Qt's item cache (``DeviceCoordinateCache``) makes panning cheap but is redrawn on every zoom step;
@@ -27,7 +30,8 @@ SETTLE_MS = 150
 
 
 class ViewMotion(QObject):
-    """Whether a view is moving: from a change of its range until it has been still for SETTLE_MS."""
+    """Whether a view is moving: from the second change of its range within SETTLE_MS of the one
+    before, until it has been still for SETTLE_MS (module doc)."""
 
     moving_changed = Signal(bool)
 
@@ -39,8 +43,9 @@ class ViewMotion(QObject):
         viewbox.sigRangeChanged.connect(self._on_range_changed)
 
     def _on_range_changed(self, *_args) -> None:
+        # The timer runs from each change until SETTLE_MS after it: running, it says a change came just before.
+        self._set_moving(self._settle.isActive())
         self._settle.start()
-        self._set_moving(True)
 
     def _set_moving(self, moving: bool) -> None:
         if moving != self.moving:
