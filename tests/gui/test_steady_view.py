@@ -7,7 +7,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtWidgets import QApplication, QGraphicsItem
 
-from vae_studio.gui.widgets.steady_view import MIN_FILL, SteadyViewBox, cache_axes, holds, refit
+from vae_studio.gui.widgets.steady_view import MIN_FILL, MIN_RELATIVE_SPAN, SteadyViewBox, holds, refit, steady_axes
 
 QUARTER = (0.25, 0.25)
 
@@ -39,6 +39,16 @@ def test_data_that_shrink_well_inside_are_refitted() -> None:
     span = MIN_FILL * 10.0 * 0.9
     assert holds((5.0, 5.0 + span), (0.0, 10.0)) == (True, False)
     assert steady_range((5.0, 5.0 + span), 0.0, (0.0, 10.0), QUARTER) == (5.0, 5.0 + span)
+
+
+def test_nearly_equal_values_get_a_range_of_a_share_of_their_size() -> None:
+    """The first steps' losses: not a range 1e-17 wide with 16-digit tick labels."""
+    low, high = refit((5.2e-3, 5.2e-3 + 1e-17), 0.0, (0.0, 1e-3), QUARTER)  # above the range shown
+    assert high - low == pytest.approx(MIN_RELATIVE_SPAN * 5.2e-3 * 1.25)  # widened, then a quarter above
+    assert low < 5.2e-3 < high
+    widened = refit((5.2e-3, 5.2e-3 + 1e-17), 0.0, (0.0, 1.0), (0.0, 0.0))
+    assert holds((5.2e-3, 5.2e-3 + 2e-17), widened) == (True, True)  # and kept while they stay that close
+    assert refit((-0.5, 0.5), 0.0, (-0.5, 0.5), QUARTER) == (-0.5, 0.5)  # values around 0: their own span
 
 
 def test_a_growing_step_axis_doubles_a_few_times_instead_of_following_each_step() -> None:
@@ -138,11 +148,24 @@ def test_an_aspect_locked_view_holds_both_axes_while_the_points_fill_either(plot
     assert y_high >= 9.0 and y_low <= -4.5
 
 
-def test_cached_axes_are_drawn_from_a_picture_until_released(plot: pg.PlotWidget) -> None:
+def test_steady_axes_are_drawn_from_a_picture_and_keep_their_room_until_released(qtbot, plot: pg.PlotWidget) -> None:
     item = plot.getPlotItem()
-    cache_axes(item, True)
+    left = item.getAxis("left")
+
+    def show_range(low: float, high: float) -> None:
+        plot.setYRange(low, high, padding=0)
+        plot.grab()  # an axis fits its room to its labels while it paints ...
+        QApplication.processEvents()  # ... and the plot's layout follows
+
+    steady_axes(item, True)
     assert {item.getAxis(name).cacheMode() for name in ("left", "bottom")} == {
         QGraphicsItem.CacheMode.DeviceCoordinateCache
     }
-    cache_axes(item, False)
+    show_range(-10000.0, 10000.0)
+    wide = left.width()
+    show_range(0.0, 1.0)
+    assert left.width() == wide  # short labels again: the room stays (no resize, no second repaint)
+    steady_axes(item, False)
     assert {item.getAxis(name).cacheMode() for name in ("left", "bottom")} == {QGraphicsItem.CacheMode.NoCache}
+    show_range(0.0, 1.0)
+    assert left.width() < wide

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from ...core.app_state import AppState, Event
@@ -23,7 +23,7 @@ from ...core.training_report import STEP_FIGURES_INTERVAL_S
 from ..work.deferred_refresh import DeferredRefresh
 from ..widgets.colours import BLUE, GREEN, ORANGE, RED
 from ..widgets.plots import TEXT_PEN, light_plot
-from ..widgets.steady_view import SteadyViewBox, cache_axes
+from ..widgets.steady_view import SteadyViewBox, steady_axes
 from .base import Panel
 
 DEFAULT_SMOOTHING = 0.6  # TensorBoard's default: steady enough to read, recent enough to follow
@@ -249,17 +249,15 @@ class LossPanel(Panel):
 
     def _on_training(self) -> None:
         """Steady views and cached axes while a run grows the curves; when it ends, a fit to the whole run
-        (in an event-loop turn of its own: the run's end already makes the window do much in its turn)."""
+        (now, before the run's last figures are painted: one paint instead of two)."""
         plot = self.lossPlot.getPlotItem()
-        cache_axes(plot, self.state.training)
+        steady_axes(plot, self.state.training)
         for view in (plot.vb, self._kl_view):
             view.steady = self.state.training
         if not self.state.training:
-            QTimer.singleShot(0, self, self._fit_whole_run)
-
-    def _fit_whole_run(self) -> None:
-        for view in (self.lossPlot.getPlotItem().vb, self._kl_view):
-            view.updateAutoRange()
+            for view in (plot.vb, self._kl_view):
+                view.updateAutoRange()
+            self.lossPlot.scene().prepareForPaint()  # as in _draw
 
     def _on_smoothing_changed(self) -> None:
         self._show_smoothing()

@@ -12,9 +12,10 @@ The axes then change a handful of times in a run instead of at every redraw. Off
 fits are pyqtgraph's own: a finished model's curves fill the plot exactly.
 
 An axis that does not change still replays its tick labels and grid lines at every repaint: 1.4 ms
-per axis, half of a loss-plot repaint. :func:`cache_axes` keeps each axis as a picture Qt draws
-again only when the axis changes; it is for the steady stretches only, as a view that moves
-(a pan, a zoom) would redraw the picture and the axis at every frame.
+per axis, half of a loss-plot repaint. :func:`steady_axes` keeps each axis as a picture Qt draws
+again only when the axis changes, and the room for its labels from shrinking; it is for the steady
+stretches only, as a view that moves (a pan, a zoom) would redraw the picture and the axis at every
+frame.
 """
 
 from __future__ import annotations
@@ -25,25 +26,38 @@ from PySide6.QtWidgets import QGraphicsItem
 
 # A range kept while the data fill less than this share of it would look empty: refit then.
 MIN_FILL = 0.3
+# A range no narrower than this share of the size of its values: the first steps of a run have nearly
+# equal losses, and a range fitted to them had tick labels such as "5.22674247622489" (an axis 141 px
+# wide for the whole run).
+MIN_RELATIVE_SPAN = 0.01
 
 
 Headroom = tuple[float, float]  # room left below and above the data when they leave the range, in spans
 
 
+def _span(data: tuple[float, float]) -> float:
+    """The data's span, or MIN_RELATIVE_SPAN of the size of their values when that is wider."""
+    low, high = data
+    return max(high - low, MIN_RELATIVE_SPAN * abs(low + high) / 2)
+
+
 def holds(data: tuple[float, float], shown: tuple[float, float]) -> tuple[bool, bool]:
     """Whether ``shown`` holds the data, and whether they fill at least MIN_FILL of it."""
     (low, high), (shown_low, shown_high) = data, shown
-    return shown_low <= low and high <= shown_high, high - low >= MIN_FILL * (shown_high - shown_low)
+    return shown_low <= low and high <= shown_high, _span(data) >= MIN_FILL * (shown_high - shown_low)
 
 
 def refit(data: tuple[float, float], padding: float, shown: tuple[float, float], headroom: Headroom) -> tuple[float, float]:
     """The data with ``padding`` (a fraction of their span, as pyqtgraph pads a fit) on both sides, widened
-    by ``headroom`` (below, above) spans on each side where they went past ``shown``. Whether to refit
-    is judged on the data alone (:func:`holds`): pyqtgraph's padding grows with the span."""
+    by ``headroom`` (below, above) spans on each side where they went past ``shown``; a span narrower
+    than MIN_RELATIVE_SPAN of the values is widened to it around its middle. Whether to refit is judged
+    on the data alone (:func:`holds`): pyqtgraph's padding grows with the span."""
     (low, high), (shown_low, shown_high) = data, shown
-    span = high - low
+    span = _span(data)
     below = padding + (headroom[0] if low < shown_low else 0.0)
     above = padding + (headroom[1] if high > shown_high else 0.0)
+    middle = (low + high) / 2
+    low, high = min(low, middle - span / 2), max(high, middle + span / 2)
     return low - below * span, high + above * span
 
 
@@ -114,8 +128,16 @@ class SteadyViewBox(pg.ViewBox):
         super().setRange(rect, xRange, yRange, padding, update, disableAutoRange)
 
 
-def cache_axes(plot: pg.PlotItem, cached: bool) -> None:
-    """Draw the plot's axes from a cached picture (while its range holds steady), or afresh each time."""
-    mode = QGraphicsItem.CacheMode.DeviceCoordinateCache if cached else QGraphicsItem.CacheMode.NoCache
+def steady_axes(plot: pg.PlotItem, steady: bool) -> None:
+    """While ``steady`` (a run grows the plot's data), draw the plot's axes from cached pictures and let
+    the room for their tick labels grow only; afterwards, draw them afresh each time and fit the room
+    to the labels again.
+
+    An axis fits its width to its tick labels while it paints: labels that went from "-2" to "-10" and
+    back resized the plot's view twice, each time one more repaint of the plot in the same event-loop
+    turn (and on the aspect-locked map, a change of range that made the map draw itself as moving).
+    """
+    mode = QGraphicsItem.CacheMode.DeviceCoordinateCache if steady else QGraphicsItem.CacheMode.NoCache
     for axis in plot.axes.values():
         axis["item"].setCacheMode(mode)
+        axis["item"].setStyle(autoReduceTextSpace=not steady)

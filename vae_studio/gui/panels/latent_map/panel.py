@@ -30,7 +30,7 @@ from ...work.tasks import Task, TaskState
 from ...widgets.fast_scatter import ViewMotion, hide_grid_while_moving
 from ...widgets.latent_scatter import InertScatter, ScrubViewBox, move_scatter
 from ...widgets.notices import MapNotice
-from ...widgets.steady_view import cache_axes
+from ...widgets.steady_view import steady_axes
 from .layers import MapLayers
 from .view_plane import ViewPlaneControls
 from ..base import ExportError, Panel
@@ -240,7 +240,7 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
     def _on_training(self) -> None:
         # Training refreshes hold the view steady (_on_encoding), so the axes can be kept as pictures;
         # afterwards pans and zooms change them at every frame.
-        cache_axes(self.latentMap.getPlotItem(), self.state.training)
+        steady_axes(self.latentMap.getPlotItem(), self.state.training)
         if self.state.training:
             # The training panel provides encodings now; work in flight is superseded.
             self._encode_task.cancel()
@@ -248,10 +248,11 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
             self._encode_timer.start()
         elif self._viewbox.steady:
             # The run's last refresh came while it was still training: fit the finished model exactly,
-            # in a turn of its own (the run's end already makes the window do much in its turn).
+            # now, before that refresh is painted: one paint of the map instead of two.
             self._viewbox.steady = False
             if not self._user_zoomed:
-                QTimer.singleShot(0, self, self._fit_view)
+                self._fit_view()
+                self.latentMap.scene().prepareForPaint()  # the new range applied now, not in the paint (_on_view)
 
     def _maybe_encode(self) -> None:
         state = self.state
