@@ -45,6 +45,7 @@ def test_a_moving_view_draws_a_subset_and_no_grid_then_everything(
     viewbox.translateBy(x=0.1)
     plot.viewport().repaint()
     assert not motion.moving and sizes[-1] == n  # one change is one frame, drawn in full
+    qtbot.wait(1)  # the next event-loop turn
     viewbox.translateBy(x=0.1)  # a second within SETTLE_MS: the view moves
     plot.viewport().repaint()
     assert motion.moving and sizes[-1] == MOVING_POINTS
@@ -66,6 +67,7 @@ def test_a_small_scatter_always_draws_every_point(qtbot, plot: pg.PlotWidget, mo
     sizes = _painted_sizes(monkeypatch)
     for _ in range(2):
         plot.getViewBox().translateBy(x=1.0)
+        qtbot.wait(1)
     plot.viewport().repaint()
     assert sizes and sizes[-1] == 50
 
@@ -83,6 +85,7 @@ def test_a_single_change_of_range_is_one_full_repaint(qtbot, plot: pg.PlotWidget
     motion.moving_changed.connect(changes.append)
     sizes = _painted_sizes(monkeypatch)
     plot.getViewBox().setRange(xRange=(-3.0, 3.0), yRange=(-2.0, 2.0), padding=0)
+    plot.getViewBox().setRange(xRange=(-3.5, 3.5), yRange=(-2.0, 2.0), padding=0)  # in the same turn: one change
     plot.viewport().repaint()
     qtbot.wait(fast_scatter.SETTLE_MS * 2)
     assert changes == [] and set(sizes) == {n}  # every repaint in full

@@ -426,8 +426,8 @@ def test_training_refreshes_hold_the_view_while_the_cloud_stays_inside(qtbot, pa
     assert x0 < 3.0 * mu[:, 0].min() and 3.0 * mu[:, 0].max() < x1
     held = vb.viewRange()
     state.set_training(False)  # the run's last refresh came before it ended: the finished model is fitted exactly
-    assert panel.latentMap.getPlotItem().getAxis("left").cacheMode() == QGraphicsItem.CacheMode.NoCache
     qtbot.waitUntil(lambda: vb.viewRange() != held)
+    assert panel.latentMap.getPlotItem().getAxis("left").cacheMode() == QGraphicsItem.CacheMode.NoCache
     (x0, x1), (y0, y1) = vb.viewRange()
     assert (x1 - x0) * (y1 - y0) < 0.8 * (held[0][1] - held[0][0]) * (held[1][1] - held[1][0])
     assert x0 < 3.0 * mu[:, 0].min() and 3.0 * mu[:, 0].max() < x1

@@ -170,6 +170,11 @@ def test_while_training_the_axes_hold_still_and_the_finished_run_fills_the_plot(
     (x_low, x_high), _ = plot.vb.viewRange()
     assert 1000 <= x_high
     assert plot.getAxis("bottom").cacheMode() == QGraphicsItem.CacheMode.NoCache
+    state.set_training(True)
+    state.set_training(False)
+    state.set_training(True)  # a run that starts before the end of the last one was shown: it holds steady
+    qtbot.wait(50)
+    assert plot.vb.steady and plot.getAxis("bottom").cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
 
 
 def test_smoothing(panel: LossPanel, state: AppState, fresh_model: TrainedModel) -> None:

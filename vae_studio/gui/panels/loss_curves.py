@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from ...core.app_state import AppState, Event
@@ -139,6 +139,7 @@ class LossPanel(Panel):
         self.smoothingSlider.valueChanged.connect(self._on_smoothing_changed)
         self.logCheck.toggled.connect(self._on_log_toggled)
         self._updates = DeferredRefresh(self, self._refresh)
+        self._after_run_timer = QTimer(self, singleShot=True, interval=0, timeout=self._show_whole_run)
         self.subscribe(self._updates.request, Event.CURRENT_MODEL)
         self.subscribe(lambda: self._updates.request(REDRAW_INTERVAL_S), Event.HISTORY)
         self.subscribe(self._on_training, Event.TRAINING)
@@ -249,15 +250,24 @@ class LossPanel(Panel):
 
     def _on_training(self) -> None:
         """Steady views and cached axes while a run grows the curves; when it ends, a fit to the whole run
-        (now, before the run's last figures are painted: one paint instead of two)."""
+        in an event-loop turn of its own (as the latent map's, LatentMapPanel._on_training)."""
+        if self.state.training:
+            self._after_run_timer.stop()
+            self._hold_steady(True)
+        else:
+            self._after_run_timer.start()
+
+    def _hold_steady(self, steady: bool) -> None:
         plot = self.lossPlot.getPlotItem()
-        steady_axes(plot, self.state.training)
+        steady_axes(plot, steady)
         for view in (plot.vb, self._kl_view):
-            view.steady = self.state.training
-        if not self.state.training:
-            for view in (plot.vb, self._kl_view):
-                view.updateAutoRange()
-            self.lossPlot.scene().prepareForPaint()  # as in _draw
+            view.steady = steady
+
+    def _show_whole_run(self) -> None:
+        self._hold_steady(False)
+        for view in (self.lossPlot.getPlotItem().vb, self._kl_view):
+            view.updateAutoRange()
+        self.lossPlot.scene().prepareForPaint()  # as in _draw
 
     def _on_smoothing_changed(self) -> None:
         self._show_smoothing()

@@ -7,7 +7,8 @@ second on a two-core laptop with Qt's software rasteriser. While the view moves,
 a fixed random subset of :data:`MOVING_POINTS` points (the same ones every frame, so the cloud does
 not flicker, and a uniform sample, so every class keeps its share), and all of them again once the
 view has been still for :data:`SETTLE_MS`. A view "moves" from the second change of its range within
-SETTLE_MS: a single change (a wheel step, a training refresh that refits the map) is one frame, and
+SETTLE_MS, in another event-loop turn: a single change (a wheel step, a training refresh that refits
+the map, with the resize its new axis labels bring) is one frame, and
 drawing it as a subset and then once more in full made it three repaints instead of one (with the
 grid's axes redrawn twice). benchmarks/gui_responsiveness.py measured the
 alternatives; docs/PERFORMANCE.md has the figures:
@@ -40,11 +41,16 @@ class ViewMotion(QObject):
         self.moving = False
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(lambda: self._set_moving(False))
+        # Changes in one event-loop turn are one change (a refit, and the resize its axis labels cause).
+        self._this_turn = QTimer(self, singleShot=True, interval=0)
         viewbox.sigRangeChanged.connect(self._on_range_changed)
 
     def _on_range_changed(self, *_args) -> None:
-        # The timer runs from each change until SETTLE_MS after it: running, it says a change came just before.
-        self._set_moving(self._settle.isActive())
+        # The settle timer runs from each change until SETTLE_MS after it: running (and started in an
+        # earlier turn), it says a change came just before.
+        if not self._this_turn.isActive():
+            self._set_moving(self._settle.isActive())
+            self._this_turn.start()
         self._settle.start()
 
     def _set_moving(self, moving: bool) -> None:

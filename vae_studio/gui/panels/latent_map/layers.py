@@ -193,16 +193,22 @@ class MapLayers:
         rect = QRectF(cx - side / 2, cy - side / 2, side, side)
         # The GUI copy's weights are replaced in place while training, so the task decodes with its
         # own copy of the model, given a snapshot of the current weights. Only the weights are copied
-        # here (a deep copy of the module costs several times more), once per training refresh.
+        # here, once per training refresh; the module itself is copied by the first task for this
+        # model, off the GUI thread (4-9 ms, which joined a training refresh's repaint in one turn).
         shown = state.current.model
         if self._manifold_model is None or self._manifold_model[0] is not shown:
-            self._manifold_model = (shown, copy.deepcopy(shown))
-        model = self._manifold_model[1]
+            self._manifold_model = (shown, [])
+        private = self._manifold_model[1]
         weights = {name: tensor.detach().clone() for name, tensor in shown.state_dict().items()}
         plane, label = state.view, state.decode_label()
 
         def task(_task: TaskState) -> tuple[np.ndarray, QRectF]:
-            model.load_state_dict(weights)  # one run at a time uses the private copy
+            # One run at a time uses the private copy. Weights the GUI thread replaces while it is made
+            # may be copied half old, half new: load_state_dict replaces them all next.
+            if not private:
+                private.append(copy.deepcopy(shown))
+            model = private[0]
+            model.load_state_dict(weights)
             pixels = to_uint8_hwc(tile(manifold(model, plane, x_range, y_range, n, label)))
             return pixels, rect
 

@@ -79,7 +79,8 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
         self._autorange_pending = False
         self._user_zoomed = False  # until the user pans or zooms, the view follows the cloud as it trains
         self._ellipse_rows: np.ndarray | None = None
-        self._manifold_model: tuple[AE, AE] | None = None  # (the GUI copy, the manifold task's private copy of it)
+        # (the GUI copy, [the manifold task's private copy of it, once the task has made it])
+        self._manifold_model: tuple[AE, list[AE]] | None = None
 
         self._build_toolbar()
         self._build_plot()
@@ -100,6 +101,7 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
         self._manifold_timer = QTimer(
             self, singleShot=True, interval=MANIFOLD_DEBOUNCE_MS, timeout=self._request_manifold
         )
+        self._after_run_timer = QTimer(self, singleShot=True, interval=0, timeout=self._show_finished_run)
 
         self.subscribe(self._on_current_model, Event.CURRENT_MODEL, Event.WEIGHTS)
         self.subscribe(self._on_dataset, Event.DATASET)
@@ -238,17 +240,27 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
         self._schedule_manifold()
 
     def _on_training(self) -> None:
-        # Training refreshes hold the view steady (_on_encoding), so the axes can be kept as pictures;
-        # afterwards pans and zooms change them at every frame.
-        steady_axes(self.latentMap.getPlotItem(), self.state.training)
+        plot = self.latentMap.getPlotItem()
         if self.state.training:
+            # Training refreshes hold the view steady (_on_encoding), so the axes can be kept as pictures.
+            self._after_run_timer.stop()
+            steady_axes(plot, True)
             # The training panel provides encodings now; work in flight is superseded.
             self._encode_task.cancel()
         elif self.state.encoding is None:
+            steady_axes(plot, False)
             self._encode_timer.start()
-        elif self._viewbox.steady:
-            # The run's last refresh came while it was still training: fit the finished model exactly,
-            # now, before that refresh is painted: one paint of the map instead of two.
+        else:
+            # In an event-loop turn of its own, after the run's last refresh is painted: Qt runs a
+            # singleShot(0) call, and the repaints it asks for, in the same pass as the run's end, and
+            # together they held the window up for 50-120 ms (benchmarks/gui_responsiveness.py).
+            self._after_run_timer.start()
+
+    def _show_finished_run(self) -> None:
+        """Axes drawn afresh again (pans and zooms change them at every frame) and, when the run's last
+        refresh came while it was still training, the finished model's points fitted exactly."""
+        steady_axes(self.latentMap.getPlotItem(), False)
+        if self._viewbox.steady:
             self._viewbox.steady = False
             if not self._user_zoomed:
                 self._fit_view()

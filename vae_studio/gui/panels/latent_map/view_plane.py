@@ -209,6 +209,9 @@ class ViewPlaneControls:
         # Setting a label lays the axis out anew even when the text is the same (every training refresh).
         if self.latentMap.getAxis(axis).labelText != text:
             self.latentMap.setLabel(axis, text)
+            # The axis's new size now, so the view is fitted at its final size: laid out later (after the
+            # paint), the aspect-locked view changed its range and was painted again (and drawn as moving).
+            self.latentMap.getPlotItem().layout.activate()
 
     # -- mouse ----------------------------------------------------------------------------------
     def _nearest_point(self, scene_pos: QPointF) -> int | None:
