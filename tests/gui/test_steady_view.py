@@ -7,7 +7,15 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtWidgets import QApplication, QGraphicsItem
 
-from vae_studio.gui.widgets.steady_view import MIN_FILL, MIN_RELATIVE_SPAN, SteadyViewBox, holds, refit, steady_axes
+from vae_studio.gui.widgets.steady_view import (
+    MIN_FILL,
+    MIN_RELATIVE_SPAN,
+    SteadyViewBox,
+    holds,
+    lay_out_axes_now,
+    refit,
+    steady_axes,
+)
 
 QUARTER = (0.25, 0.25)
 
@@ -169,3 +177,23 @@ def test_steady_axes_are_drawn_from_a_picture_and_keep_their_room_until_released
     assert {item.getAxis(name).cacheMode() for name in ("left", "bottom")} == {QGraphicsItem.CacheMode.NoCache}
     show_range(0.0, 1.0)
     assert left.width() < wide
+
+
+def test_axes_are_sized_for_a_new_range_before_the_paint(plot: pg.PlotWidget) -> None:
+    """Not in the paint, after which the plot was laid out and painted again."""
+    item = plot.getPlotItem()
+    left = item.getAxis("left")
+    plot.setYRange(0.0, 1.0, padding=0)
+    plot.grab()
+    QApplication.processEvents()
+    narrow = left.width()
+    plot.setYRange(-10000.0, 10000.0, padding=0)
+    item.vb.prepareForPaint()
+    lay_out_axes_now(item)
+    wide = left.width()
+    assert wide > narrow
+    resized: list[object] = []
+    item.vb.sigResized.connect(resized.append)
+    plot.grab()
+    QApplication.processEvents()
+    assert left.width() == wide and not resized

@@ -23,7 +23,7 @@ from ...core.training_report import STEP_FIGURES_INTERVAL_S
 from ..work.deferred_refresh import DeferredRefresh
 from ..widgets.colours import BLUE, GREEN, ORANGE, RED
 from ..widgets.plots import TEXT_PEN, light_plot
-from ..widgets.steady_view import SteadyViewBox, steady_axes
+from ..widgets.steady_view import SteadyViewBox, lay_out_axes_now, steady_axes
 from .base import Panel
 
 DEFAULT_SMOOTHING = 0.6  # TensorBoard's default: steady enough to read, recent enough to follow
@@ -268,6 +268,7 @@ class LossPanel(Panel):
         for view in (self.lossPlot.getPlotItem().vb, self._kl_view):
             view.updateAutoRange()
         self.lossPlot.scene().prepareForPaint()  # as in _draw
+        lay_out_axes_now(self.lossPlot.getPlotItem())
 
     def _on_smoothing_changed(self) -> None:
         self._show_smoothing()
@@ -315,7 +316,9 @@ class LossPanel(Panel):
         view.setMouseEnabled(x=False, y=False)  # the x range follows the main view; y is fitted to KL
 
         def follow_main_view() -> None:
-            view.setGeometry(plot.vb.sceneBoundingRect())
+            # Its geometry, not its sceneBoundingRect (half a pixel larger): linked by screen pixels, the
+            # KL view's step range then ends where the main view's does.
+            view.setGeometry(plot.vb.mapRectToScene(plot.vb.rect()))
             view.linkedViewChanged(plot.vb, view.XAxis)
 
         plot.vb.sigResized.connect(follow_main_view)
@@ -343,9 +346,11 @@ class LossPanel(Panel):
         self._test_item.setData(epoch_x, epoch_y)
         self._epochs_drawn = len(epoch_y)
         self._show_readout(epoch_y)
-        # pyqtgraph fits the axes to the new data while it paints, and that change asks for a second
-        # paint of the plot; fitting them now makes one paint per update (a paint costs milliseconds).
+        # pyqtgraph fits the axes to the new data, and sizes them to their labels, while it paints, and
+        # either change asks for a second paint of the plot; doing both now makes one paint per update
+        # (a paint costs milliseconds).
         self.lossPlot.scene().prepareForPaint()
+        lay_out_axes_now(self.lossPlot.getPlotItem())
 
     def _epoch_points(self) -> tuple[np.ndarray, np.ndarray]:
         history = self._history

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
+from PySide6.QtGui import QPainter, QPicture
 from PySide6.QtWidgets import QGraphicsItem
 
 # A range kept while the data fill less than this share of it would look empty: refit then.
@@ -141,3 +142,24 @@ def steady_axes(plot: pg.PlotItem, steady: bool) -> None:
     for axis in plot.axes.values():
         axis["item"].setCacheMode(mode)
         axis["item"].setStyle(autoReduceTextSpace=not steady)
+
+
+def lay_out_axes_now(plot: pg.PlotItem) -> None:
+    """Size the plot's axes to their tick labels for the range now set, and lay the plot out, before it is painted.
+
+    pyqtgraph sizes an axis to its labels while painting it; when the labels' width changes, the plot
+    is laid out after that paint, and its view, resized, is painted again in the same event-loop pass
+    (the latent map's aspect-locked view changes its range too). Drawing each changed axis into a
+    throwaway picture first does the sizing; pyqtgraph keeps the drawing for the paint unless the
+    axis was resized, when it would have been drawn again anyway.
+    """
+    picture = QPicture()
+    painter = QPainter(picture)
+    try:
+        for axis in plot.axes.values():
+            item = axis["item"]
+            if item.isVisible() and item.picture is None:
+                item.paint(painter, None, None)
+    finally:
+        painter.end()
+    plot.layout.activate()

@@ -30,7 +30,7 @@ from ...work.tasks import Task, TaskState
 from ...widgets.fast_scatter import ViewMotion, hide_grid_while_moving
 from ...widgets.latent_scatter import InertScatter, ScrubViewBox, move_scatter
 from ...widgets.notices import MapNotice
-from ...widgets.steady_view import steady_axes
+from ...widgets.steady_view import lay_out_axes_now, steady_axes
 from .layers import MapLayers
 from .view_plane import ViewPlaneControls
 from ..base import ExportError, Panel
@@ -264,7 +264,9 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
             self._viewbox.steady = False
             if not self._user_zoomed:
                 self._fit_view()
-                self.latentMap.scene().prepareForPaint()  # the new range applied now, not in the paint (_on_view)
+                # The new range applied and the axes sized for it now, not in the paint (_on_view).
+                self.latentMap.scene().prepareForPaint()
+                lay_out_axes_now(self.latentMap.getPlotItem())
 
     def _maybe_encode(self) -> None:
         state = self.state

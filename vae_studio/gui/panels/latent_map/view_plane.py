@@ -12,6 +12,7 @@ from ....core.app_state import POSTERIOR_SAMPLES
 from ....core.latent import ViewPlane
 from ...widgets.images import to_qpixmap
 from ...widgets.labels import note_label
+from ...widgets.steady_view import lay_out_axes_now
 from .layers import ELLIPSE_SAMPLE
 
 HIT_RADIUS_PX = 6.0  # a click or hover this close to a dot (in screen pixels) means that dot
@@ -190,9 +191,11 @@ class ViewPlaneControls:
         self._draw_overlay()
         if self._autorange_pending:
             self._fit_view()
-        # pyqtgraph applies the new range while it paints, and that change asks for a second paint of
-        # the map (about 10 ms each during training); applying it now makes one paint per refresh.
+        # pyqtgraph applies the new range, and sizes the axes to their new labels, while it paints, and
+        # either change asks for a second paint of the map (about 10 ms each during training); doing
+        # both now makes one paint per refresh.
         self.latentMap.scene().prepareForPaint()
+        lay_out_axes_now(self.latentMap.getPlotItem())
         self._schedule_manifold()
 
     def _fit_view(self) -> None:
@@ -210,7 +213,7 @@ class ViewPlaneControls:
         if self.latentMap.getAxis(axis).labelText != text:
             self.latentMap.setLabel(axis, text)
             # The axis's new size now, so the view is fitted at its final size: laid out later (after the
-            # paint), the aspect-locked view changed its range and was painted again (and drawn as moving).
+            # paint), the aspect-locked view changed its range and was painted again.
             self.latentMap.getPlotItem().layout.activate()
 
     # -- mouse ----------------------------------------------------------------------------------
