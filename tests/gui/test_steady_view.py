@@ -11,10 +11,11 @@ from vae_studio.gui.widgets.steady_view import (
     MIN_FILL,
     MIN_RELATIVE_SPAN,
     SteadyViewBox,
+    cache_axes,
     holds,
+    keep_label_room,
     lay_out_axes_now,
     refit,
-    steady_axes,
 )
 
 QUARTER = (0.25, 0.25)
@@ -156,7 +157,17 @@ def test_an_aspect_locked_view_holds_both_axes_while_the_points_fill_either(plot
     assert y_high >= 9.0 and y_low <= -4.5
 
 
-def test_steady_axes_are_drawn_from_a_picture_and_keep_their_room_until_released(qtbot, plot: pg.PlotWidget) -> None:
+def test_cached_axes_are_drawn_from_a_picture_until_released(plot: pg.PlotWidget) -> None:
+    item = plot.getPlotItem()
+    cache_axes(item, True)
+    assert {item.getAxis(name).cacheMode() for name in ("left", "bottom")} == {
+        QGraphicsItem.CacheMode.DeviceCoordinateCache
+    }
+    cache_axes(item, False)
+    assert {item.getAxis(name).cacheMode() for name in ("left", "bottom")} == {QGraphicsItem.CacheMode.NoCache}
+
+
+def test_kept_label_room_only_grows_until_released(plot: pg.PlotWidget) -> None:
     item = plot.getPlotItem()
     left = item.getAxis("left")
 
@@ -165,16 +176,12 @@ def test_steady_axes_are_drawn_from_a_picture_and_keep_their_room_until_released
         plot.grab()  # an axis fits its room to its labels while it paints ...
         QApplication.processEvents()  # ... and the plot's layout follows
 
-    steady_axes(item, True)
-    assert {item.getAxis(name).cacheMode() for name in ("left", "bottom")} == {
-        QGraphicsItem.CacheMode.DeviceCoordinateCache
-    }
+    keep_label_room(item, True)
     show_range(-10000.0, 10000.0)
     wide = left.width()
     show_range(0.0, 1.0)
     assert left.width() == wide  # short labels again: the room stays (no resize, no second repaint)
-    steady_axes(item, False)
-    assert {item.getAxis(name).cacheMode() for name in ("left", "bottom")} == {QGraphicsItem.CacheMode.NoCache}
+    keep_label_room(item, False)
     show_range(0.0, 1.0)
     assert left.width() < wide
 

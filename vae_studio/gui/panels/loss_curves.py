@@ -23,7 +23,7 @@ from ...core.training_report import STEP_FIGURES_INTERVAL_S
 from ..work.deferred_refresh import DeferredRefresh
 from ..widgets.colours import BLUE, GREEN, ORANGE, RED
 from ..widgets.plots import TEXT_PEN, light_plot
-from ..widgets.steady_view import SteadyViewBox, lay_out_axes_now, steady_axes
+from ..widgets.steady_view import SteadyViewBox, cache_axes, keep_label_room, lay_out_axes_now
 from .base import Panel
 
 DEFAULT_SMOOTHING = 0.6  # TensorBoard's default: steady enough to read, recent enough to follow
@@ -259,7 +259,9 @@ class LossPanel(Panel):
 
     def _hold_steady(self, steady: bool) -> None:
         plot = self.lossPlot.getPlotItem()
-        steady_axes(plot, steady)
+        cache_axes(plot, steady)
+        if steady:
+            keep_label_room(plot, True)  # until another model is shown (_reset_series)
         for view in (plot.vb, self._kl_view):
             view.steady = steady
 
@@ -326,6 +328,8 @@ class LossPanel(Panel):
 
     def _reset_series(self) -> None:
         """Draw the current model's history from its start (another model, or another smoothing)."""
+        if self.state.current is None or self.state.current.history is not self._history:
+            keep_label_room(self.lossPlot.getPlotItem(), self.state.training)
         self._history = None if self.state.current is None else self.state.current.history
         history = self._history or History()
         weight = self.smoothing

@@ -12,10 +12,10 @@ The axes then change a handful of times in a run instead of at every redraw. Off
 fits are pyqtgraph's own: a finished model's curves fill the plot exactly.
 
 An axis that does not change still replays its tick labels and grid lines at every repaint: 1.4 ms
-per axis, half of a loss-plot repaint. :func:`steady_axes` keeps each axis as a picture Qt draws
-again only when the axis changes, and the room for its labels from shrinking; it is for the steady
-stretches only, as a view that moves (a pan, a zoom) would redraw the picture and the axis at every
-frame.
+per axis, half of a loss-plot repaint. :func:`cache_axes` keeps each axis as a picture Qt draws
+again only when the axis changes; it is for the steady stretches only, as a view that moves (a pan,
+a zoom) would redraw the picture and the axis at every frame. :func:`keep_label_room` keeps the
+axes' widths from following every change of their labels' widths.
 """
 
 from __future__ import annotations
@@ -129,19 +129,24 @@ class SteadyViewBox(pg.ViewBox):
         super().setRange(rect, xRange, yRange, padding, update, disableAutoRange)
 
 
-def steady_axes(plot: pg.PlotItem, steady: bool) -> None:
-    """While ``steady`` (a run grows the plot's data), draw the plot's axes from cached pictures and let
-    the room for their tick labels grow only; afterwards, draw them afresh each time and fit the room
-    to the labels again.
-
-    An axis fits its width to its tick labels while it paints: labels that went from "-2" to "-10" and
-    back resized the plot's view twice, each time one more repaint of the plot in the same event-loop
-    turn (and on the aspect-locked map, a change of range that made the map draw itself as moving).
-    """
-    mode = QGraphicsItem.CacheMode.DeviceCoordinateCache if steady else QGraphicsItem.CacheMode.NoCache
+def cache_axes(plot: pg.PlotItem, cached: bool) -> None:
+    """Draw the plot's axes from a cached picture (while its range holds steady), or afresh each time."""
+    mode = QGraphicsItem.CacheMode.DeviceCoordinateCache if cached else QGraphicsItem.CacheMode.NoCache
     for axis in plot.axes.values():
         axis["item"].setCacheMode(mode)
-        axis["item"].setStyle(autoReduceTextSpace=not steady)
+
+
+def keep_label_room(plot: pg.PlotItem, keep: bool) -> None:
+    """Let the room for the axes' tick labels only grow (``keep``: while one model's run is shown), or
+    fit it to the labels again (another model).
+
+    An axis fits its width to its tick labels: labels that went from "-2" to "-10" and back resized the
+    plot's view twice, each time one more layout and repaint (on the aspect-locked map, a change of
+    range as well). Kept through the end of a run too: shrunk there, the finished run was laid out
+    and drawn twice in the turn that shows it.
+    """
+    for axis in plot.axes.values():
+        axis["item"].setStyle(autoReduceTextSpace=not keep)
 
 
 def lay_out_axes_now(plot: pg.PlotItem) -> None:

@@ -30,7 +30,7 @@ from ...work.tasks import Task, TaskState
 from ...widgets.fast_scatter import ViewMotion, hide_grid_while_moving
 from ...widgets.latent_scatter import InertScatter, ScrubViewBox, move_scatter
 from ...widgets.notices import MapNotice
-from ...widgets.steady_view import lay_out_axes_now, steady_axes
+from ...widgets.steady_view import cache_axes, keep_label_room, lay_out_axes_now
 from .layers import MapLayers
 from .view_plane import ViewPlaneControls
 from ..base import ExportError, Panel
@@ -244,11 +244,12 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
         if self.state.training:
             # Training refreshes hold the view steady (_on_encoding), so the axes can be kept as pictures.
             self._after_run_timer.stop()
-            steady_axes(plot, True)
+            cache_axes(plot, True)
+            keep_label_room(plot, True)
             # The training panel provides encodings now; work in flight is superseded.
             self._encode_task.cancel()
         elif self.state.encoding is None:
-            steady_axes(plot, False)
+            cache_axes(plot, False)
             self._encode_timer.start()
         else:
             # In an event-loop turn of its own, after the run's last refresh is painted: Qt runs a
@@ -259,7 +260,7 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
     def _show_finished_run(self) -> None:
         """Axes drawn afresh again (pans and zooms change them at every frame) and, when the run's last
         refresh came while it was still training, the finished model's points fitted exactly."""
-        steady_axes(self.latentMap.getPlotItem(), False)
+        cache_axes(self.latentMap.getPlotItem(), False)
         if self._viewbox.steady:
             self._viewbox.steady = False
             if not self._user_zoomed:
@@ -326,6 +327,7 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
             self._configure_controls(reset=True)
             self._autorange_pending = True
             self._viewbox.steady = False
+            keep_label_room(self.latentMap.getPlotItem(), state.training)
             self._invalidate_manifold()
             state.set_view(self._build_view())
         else:
