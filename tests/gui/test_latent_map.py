@@ -549,3 +549,23 @@ def test_a_collapsed_model_is_flagged_on_the_map_with_the_prior_in_view(
     assert x0 <= -2 and x1 >= 2 and y0 <= -2 and y1 >= 2
     shown(1.0)
     assert not panel.mapNotice.isVisible()
+
+
+def test_the_axes_keep_their_room_while_one_model_is_shown(qtbot, panels, tiny_model, tiny_mnist) -> None:
+    """Pans, zooms and training refreshes change the tick labels' width: the axes do not follow them
+    back and forth (each change is a layout and a second repaint); another model fits them anew."""
+    state, panel, _ = panels
+    show_model(qtbot, panel, tiny_model)
+    left, vb = panel.latentMap.getAxis("left"), panel.latentMap.getViewBox()
+    fitted = left.width()
+    vb.setRange(yRange=(-12345.0, 12345.0), padding=0)  # long labels
+    settle(panel)
+    wide = left.width()
+    assert wide > fitted
+    vb.autoRange()  # short labels again
+    settle(panel)
+    assert left.width() == wide
+    other = new_trained_model(tiny_mnist, TrainConfig(), "other", latent_dim=2)
+    other.model.eval()
+    show_model(qtbot, panel, other)
+    assert left.width() < wide

@@ -149,6 +149,14 @@ def keep_label_room(plot: pg.PlotItem, keep: bool) -> None:
         axis["item"].setStyle(autoReduceTextSpace=not keep)
 
 
+def fit_label_room(plot: pg.PlotItem) -> None:
+    """Size the axes to their labels for the range now set (shrinking them if need be), then keep that
+    room from shrinking (:func:`keep_label_room`): for a plot that shows something new."""
+    keep_label_room(plot, False)
+    lay_out_axes_now(plot)
+    keep_label_room(plot, True)
+
+
 def lay_out_axes_now(plot: pg.PlotItem) -> None:
     """Size the plot's axes to their tick labels for the range now set, and lay the plot out, before it is painted.
 

@@ -30,7 +30,7 @@ from ...work.tasks import Task, TaskState
 from ...widgets.fast_scatter import ViewMotion, hide_grid_while_moving
 from ...widgets.latent_scatter import InertScatter, ScrubViewBox, move_scatter
 from ...widgets.notices import MapNotice
-from ...widgets.steady_view import cache_axes, keep_label_room, lay_out_axes_now
+from ...widgets.steady_view import cache_axes, lay_out_axes_now
 from .layers import MapLayers
 from .view_plane import ViewPlaneControls
 from ..base import ExportError, Panel
@@ -77,6 +77,10 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
         self._visible = np.zeros(0, dtype=bool)  # per point: False for classes hidden with the legend
         self._shown_for: tuple[object, object] | None = None  # (model, data set) of the last encoding shown
         self._autorange_pending = False
+        # The axes' room for their labels is fitted when a new model or data set is shown, and only
+        # grows while it is (widgets/steady_view.py: keep_label_room): no layout, and second repaint,
+        # whenever a pan, a zoom or a training refresh changes the labels' width.
+        self._label_room_pending = True
         self._user_zoomed = False  # until the user pans or zooms, the view follows the cloud as it trains
         self._ellipse_rows: np.ndarray | None = None
         # (the GUI copy, [the manifold task's private copy of it, once the task has made it])
@@ -245,7 +249,6 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
             # Training refreshes hold the view steady (_on_encoding), so the axes can be kept as pictures.
             self._after_run_timer.stop()
             cache_axes(plot, True)
-            keep_label_room(plot, True)
             # The training panel provides encodings now; work in flight is superseded.
             self._encode_task.cancel()
         elif self.state.encoding is None:
@@ -327,7 +330,7 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
             self._configure_controls(reset=True)
             self._autorange_pending = True
             self._viewbox.steady = False
-            keep_label_room(self.latentMap.getPlotItem(), state.training)
+            self._label_room_pending = True
             self._invalidate_manifold()
             state.set_view(self._build_view())
         else:

@@ -12,7 +12,7 @@ from ....core.app_state import POSTERIOR_SAMPLES
 from ....core.latent import ViewPlane
 from ...widgets.images import to_qpixmap
 from ...widgets.labels import note_label
-from ...widgets.steady_view import lay_out_axes_now
+from ...widgets.steady_view import fit_label_room, lay_out_axes_now
 from .layers import ELLIPSE_SAMPLE
 
 HIT_RADIUS_PX = 6.0  # a click or hover this close to a dot (in screen pixels) means that dot
@@ -195,7 +195,11 @@ class ViewPlaneControls:
         # either change asks for a second paint of the map (about 10 ms each during training); doing
         # both now makes one paint per refresh.
         self.latentMap.scene().prepareForPaint()
-        lay_out_axes_now(self.latentMap.getPlotItem())
+        if self._label_room_pending:
+            self._label_room_pending = False
+            fit_label_room(self.latentMap.getPlotItem())
+        else:
+            lay_out_axes_now(self.latentMap.getPlotItem())
         self._schedule_manifold()
 
     def _fit_view(self) -> None:
