@@ -146,7 +146,9 @@ def keep_label_room(plot: pg.PlotItem, keep: bool) -> None:
     and drawn twice in the turn that shows it.
     """
     for axis in plot.axes.values():
-        axis["item"].setStyle(autoReduceTextSpace=not keep)
+        # The style entry alone: setStyle would also throw the axis's drawing away (redrawn at the next
+        # paint, 1-3 ms per axis), and the entry is only read when the axis is drawn next.
+        axis["item"].style["autoReduceTextSpace"] = not keep
 
 
 def fit_label_room(plot: pg.PlotItem) -> None:
