@@ -8,10 +8,9 @@ a fixed random subset of :data:`MOVING_POINTS` points (the same ones every frame
 not flicker, and a uniform sample, so every class keeps its share), and all of them again once the
 view has been still for :data:`SETTLE_MS`. A view "moves" from the second change of its range within
 SETTLE_MS, in another event-loop turn: a single change (a wheel step, a training refresh that refits
-the map, with the resize its new axis labels bring) is one frame, and
-drawing it as a subset and then once more in full made it three repaints instead of one (with the
-grid's axes redrawn twice). benchmarks/gui_responsiveness.py measured the
-alternatives; docs/PERFORMANCE.md has the figures:
+the map, with the resize its new axis labels bring) is one frame, and drawing it as a subset and
+then once more in full made it three repaints instead of one (with the grid's axes redrawn twice).
+benchmarks/gui_responsiveness.py measured the alternatives; docs/PERFORMANCE.md has the figures:
 
 * Qt's item cache (``DeviceCoordinateCache``) makes panning cheap but is redrawn on every zoom step;
 * a numpy raster of the points (an ``ImageItem``) was no faster than the atlas at this size;

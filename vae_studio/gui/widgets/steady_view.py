@@ -137,8 +137,8 @@ def cache_axes(plot: pg.PlotItem, cached: bool) -> None:
 
 
 def keep_label_room(plot: pg.PlotItem, keep: bool) -> None:
-    """Let the room for the axes' tick labels only grow (``keep``: while one model's run is shown), or
-    fit it to the labels again (another model).
+    """Let the room for the axes' tick labels only grow (``keep``: while one model, or one model's run,
+    is shown), or fit it to the labels again (another model).
 
     An axis fits its width to its tick labels: labels that went from "-2" to "-10" and back resized the
     plot's view twice, each time one more layout and repaint (on the aspect-locked map, a change of
