@@ -269,8 +269,7 @@ class LossPanel(Panel):
         self._hold_steady(False)
         for view in (self.lossPlot.getPlotItem().vb, self._kl_view):
             view.updateAutoRange()
-        self.lossPlot.scene().prepareForPaint()  # as in _draw
-        lay_out_axes_now(self.lossPlot.getPlotItem())
+        lay_out_axes_now(self.lossPlot.getPlotItem())  # as in _draw
 
     def _on_smoothing_changed(self) -> None:
         self._show_smoothing()
@@ -350,10 +349,8 @@ class LossPanel(Panel):
         self._test_item.setData(epoch_x, epoch_y)
         self._epochs_drawn = len(epoch_y)
         self._show_readout(epoch_y)
-        # pyqtgraph fits the axes to the new data, and sizes them to their labels, while it paints, and
-        # either change asks for a second paint of the plot; doing both now makes one paint per update
-        # (a paint costs milliseconds).
-        self.lossPlot.scene().prepareForPaint()
+        # The fit to the new data applied and the axes sized for it now, not in the paint: one paint per
+        # update instead of two (a paint costs milliseconds).
         lay_out_axes_now(self.lossPlot.getPlotItem())
 
     def _epoch_points(self) -> tuple[np.ndarray, np.ndarray]:

@@ -160,14 +160,16 @@ def fit_label_room(plot: pg.PlotItem) -> None:
 
 
 def lay_out_axes_now(plot: pg.PlotItem) -> None:
-    """Size the plot's axes to their tick labels for the range now set, and lay the plot out, before it is painted.
+    """Apply the plot's new range, size its axes to their tick labels for it, and lay the plot out:
+    now, before it is painted.
 
-    pyqtgraph sizes an axis to its labels while painting it; when the labels' width changes, the plot
-    is laid out after that paint, and its view, resized, is painted again in the same event-loop pass
-    (the latent map's aspect-locked view changes its range too). Drawing each changed axis into a
+    pyqtgraph applies a new range, and sizes an axis to its labels, while it paints; either change
+    then asks for a second paint of the plot in the same event-loop pass (the latent map's
+    aspect-locked view also changes its range when it is resized). Drawing each changed axis into a
     throwaway picture first does the sizing; pyqtgraph keeps the drawing for the paint unless the
     axis was resized, when it would have been drawn again anyway.
     """
+    plot.scene().prepareForPaint()
     picture = QPicture()
     painter = QPainter(picture)
     try:

@@ -268,9 +268,7 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
             self._viewbox.steady = False
             if not self._user_zoomed:
                 self._fit_view()
-                # The new range applied and the axes sized for it now, not in the paint (_on_view).
-                self.latentMap.scene().prepareForPaint()
-                lay_out_axes_now(self.latentMap.getPlotItem())
+                lay_out_axes_now(self.latentMap.getPlotItem())  # as in _on_view
 
     def _maybe_encode(self) -> None:
         state = self.state
