@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -137,3 +139,35 @@ def test_the_final_snapshot_encodes_when_the_evaluation_does_not_fit_it(stop_aft
     classes): the final snapshot encodes its own images."""
     final, encoded, _model = reported_run(stop_after, on_snapshot_images, monkeypatch)
     assert encoded == [len(final.encoding.mu)]
+
+
+def test_start_can_wait_until_the_first_snapshot_is_shown_and_never_longer_than_asked() -> None:
+    """The window's run takes its first step once the untrained map is shown (gui/panels/training/job.py)."""
+    sent: list[object] = []
+    reporter = TrainingReporter(
+        sent.append, batch_size=10, epochs=1, refresh_steps=5,
+        snapshot=lambda step, encoding: Snapshot(step, {}, encoding),
+    )  # fmt: skip
+    shown_at: list[float] = []
+
+    def show_later() -> None:
+        time.sleep(0.2)
+        shown_at.append(time.perf_counter())
+        reporter.snapshot_taken.set()
+
+    viewer = threading.Thread(target=show_later)
+    viewer.start()
+    reporter.start(wait_shown_s=10.0)
+    returned_at = time.perf_counter()
+    viewer.join()
+    assert [type(m) for m in sent] == [Snapshot]
+    assert shown_at and returned_at >= shown_at[0]
+
+    # Nobody shows it: the wait ends after wait_shown_s, not never.
+    unseen = TrainingReporter(
+        sent.append, batch_size=10, epochs=1, refresh_steps=5,
+        snapshot=lambda step, encoding: Snapshot(step, {}, encoding),
+    )  # fmt: skip
+    started = time.perf_counter()
+    unseen.start(wait_shown_s=0.3)
+    assert 0.3 <= time.perf_counter() - started < 5.0

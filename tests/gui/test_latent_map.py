@@ -569,3 +569,30 @@ def test_the_axes_keep_their_room_while_one_model_is_shown(qtbot, panels, tiny_m
     other.model.eval()
     show_model(qtbot, panel, other)
     assert left.width() < wide
+
+
+def test_a_selection_and_the_probe_repaint_the_map_as_one_rectangle(qtbot, panels, tiny_model) -> None:
+    """A ring, posterior samples and a crosshair far apart were clipped to a region of several rectangles,
+    and painting every layer through that clip cost more than a whole repaint."""
+    state, panel, _preview = panels
+    panel.samplesCheck.setChecked(True)
+    show_model(qtbot, panel, tiny_model)
+    far = int(np.argmax(np.linalg.norm(state.encoding.mu - state.encoding.mu[0], axis=1)))
+    state.select(0)
+    state.set_probe(state.encoding.mu[far])
+    regions: list = []
+
+    class PaintRegions(QWidget):
+        def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+            if event.type() == QEvent.Type.Paint:
+                regions.append(event.region())
+            return False
+
+    spy = PaintRegions()
+    panel.latentMap.viewport().installEventFilter(spy)
+    qtbot.wait(300)  # the first selection's paints are over
+    regions.clear()
+    state.select(far)  # the ring and its samples move across the map, the crosshair the other way
+    state.set_probe(state.encoding.mu[0])
+    qtbot.waitUntil(lambda: bool(regions), timeout=TIMEOUT_MS)
+    assert [region.rectCount() for region in regions] == [1]

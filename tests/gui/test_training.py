@@ -6,6 +6,7 @@ Runs are tiny (a few hundred MNIST images, one epoch) so each test takes a secon
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -24,6 +25,7 @@ from vae_studio.core.recipe import new_trained_model
 from vae_studio.gui.work.dataset_loader import DatasetLoader
 from vae_studio.gui.panels.loss_curves import LossPanel
 from vae_studio.gui.panels.training import RunOutcome, TrainingPanel
+from vae_studio.gui.panels.training import job as training_job
 from vae_studio.gui.panels.training.form import FIELDS
 from vae_studio.gui.work.tasks import running_threads
 
@@ -162,6 +164,32 @@ def test_pause_resume_and_stop(qtbot, panel: TrainingPanel, state: AppState) -> 
     assert state.current is trained and trained in state.models and trained.unsaved
     assert state.encoding is not None and len(state.encoding.mu) == len(state.dataset.test_images)
     assert panel.trainButton.isEnabled() and not panel.pauseButton.isChecked()
+
+
+@pytest.mark.parametrize("end", ["stop", "shutdown"])
+def test_the_first_step_waits_until_the_untrained_map_is_shown(
+    qtbot, panel: TrainingPanel, state: AppState, monkeypatch: pytest.MonkeyPatch, end: str
+) -> None:
+    """Shown first, the map does not compete with the run's start (job.FIRST_MAP_WAIT_S); a Stop or the
+    window's close during that wait ends the run at once."""
+    monkeypatch.setattr(training_job, "FIRST_MAP_WAIT_S", 600.0)
+    monkeypatch.setattr(panel._snapshot_shown, "start", lambda: None)  # this window never says it was shown
+    configure(panel, subset=4096, batch=16, epochs=5, refresh=50)
+    panel.trainButton.click()
+    trained = state.current
+    qtbot.waitUntil(lambda: state.encoding is not None, timeout=RUN_TIMEOUT_MS)  # the untrained map came
+    qtbot.wait(300)
+    assert trained.history.steps == 0 and state.training
+    started = time.perf_counter()
+    if end == "stop":
+        panel.stopButton.click()
+        wait_until_idle(qtbot, state)
+        assert "Stopped" in panel.statusLabel.text()
+    else:
+        panel.shutdown()
+        assert not running_threads() and not state.training
+    assert time.perf_counter() - started < 30.0  # not FIRST_MAP_WAIT_S
+    assert trained in state.models
 
 
 def test_stop_while_paused_ends_the_run(qtbot, panel: TrainingPanel, state: AppState) -> None:

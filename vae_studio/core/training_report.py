@@ -172,11 +172,15 @@ class TrainingReporter:
         trainer.on_step(self.on_step)
         trainer.on_epoch(self.on_epoch)
 
-    def start(self) -> None:
-        """Call before the run: starts the rate clock and sends the untrained model's snapshot, so the
-        picture starts moving from where training starts."""
-        self._rate.mark(0)
+    def start(self, wait_shown_s: float = 0.0) -> None:
+        """Call before the run: sends the untrained model's snapshot, so the picture starts moving from
+        where training starts, and starts the rate clock. With ``wait_shown_s``, first waits (at most that
+        long) until the receiver has shown that snapshot (``snapshot_taken``), so that its showing does
+        not compete with the first steps for the cores."""
         self.send_snapshot(0)
+        if wait_shown_s > 0 and self._snapshot is not None:
+            self.snapshot_taken.wait(wait_shown_s)
+        self._rate.mark(0)
 
     def on_step(self, report: StepReport) -> None:
         for pending, value in zip(self._pending, (report.loss, report.recon, report.kl)):

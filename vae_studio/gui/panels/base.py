@@ -3,8 +3,9 @@
 A panel is a widget that shows (and changes) the shared AppState. It subscribes through
 :meth:`Panel.subscribe`, runs background work on :class:`~..work.tasks.Task` objects it parents
 (``Task(self, ...)``) and follows bursts of events through ``DeferredRefresh(self, ...)``; timers
-are its children too. :meth:`Panel.shutdown` therefore needs no list of its own: it unsubscribes,
-stops every child timer and refresh, and joins every child task's thread, so closing the window
+are its children too, as is work waiting for a turn of its own (``OwnTurn(self, ...)``).
+:meth:`Panel.shutdown` therefore needs no list of its own: it unsubscribes, stops every child timer,
+turn and refresh, and joins every child task's thread, so closing the window
 leaves nothing running. A panel with a picture worth saving overrides :meth:`Panel.export_image`.
 
 Its ``objectName`` is ``<name>Panel`` (``latentMapPanel``, ``trainingPanel``, …), from the class's
@@ -25,6 +26,7 @@ from ...core.errors import VaeStudioError
 from ..widgets.settings_form import set_widget_value
 from ..work.deferred_refresh import DeferredRefresh
 from ..work.tasks import Task
+from ..work.turns import OwnTurn
 
 
 class ExportError(VaeStudioError):
@@ -51,7 +53,7 @@ class Panel(QWidget):
             self._subscriptions.append((event, listener))
 
     def shutdown(self) -> None:
-        """Stop listening, stop timers and refreshes, stop and join background tasks (the window's close)."""
+        """Stop listening, stop timers, turns and refreshes, stop and join background tasks (the window's close)."""
         for event, listener in self._subscriptions:
             self.state.unsubscribe(event, listener)
         self._subscriptions.clear()
@@ -59,6 +61,8 @@ class Panel(QWidget):
             refresh.stop()
         for timer in self.findChildren(QTimer):
             timer.stop()
+        for turn in self.findChildren(OwnTurn):
+            turn.stop()
         for task in self.findChildren(Task):
             task.shutdown()
 

@@ -14,13 +14,14 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from ...core.app_state import AppState, Event
 from ...core.history import History
 from ...core.training_report import STEP_FIGURES_INTERVAL_S
 from ..work.deferred_refresh import DeferredRefresh
+from ..work.turns import OwnTurn
 from ..widgets.colours import BLUE, GREEN, ORANGE, RED
 from ..widgets.plots import TEXT_PEN, light_plot
 from ..widgets.steady_view import SteadyViewBox, cache_axes, keep_label_room, lay_out_axes_now
@@ -139,7 +140,7 @@ class LossPanel(Panel):
         self.smoothingSlider.valueChanged.connect(self._on_smoothing_changed)
         self.logCheck.toggled.connect(self._on_log_toggled)
         self._updates = DeferredRefresh(self, self._refresh)
-        self._after_run_timer = QTimer(self, singleShot=True, interval=0, timeout=self._show_whole_run)
+        self._after_run = OwnTurn(self, self._show_whole_run)
         self.subscribe(self._updates.request, Event.CURRENT_MODEL)
         self.subscribe(lambda: self._updates.request(REDRAW_INTERVAL_S), Event.HISTORY)
         self.subscribe(self._on_training, Event.TRAINING)
@@ -252,10 +253,10 @@ class LossPanel(Panel):
         """Steady views and cached axes while a run grows the curves; when it ends, a fit to the whole run
         in an event-loop turn of its own (as the latent map's, LatentMapPanel._on_training)."""
         if self.state.training:
-            self._after_run_timer.stop()
+            self._after_run.stop()
             self._hold_steady(True)
         else:
-            self._after_run_timer.start()
+            self._after_run.start()
 
     def _hold_steady(self, steady: bool) -> None:
         plot = self.lossPlot.getPlotItem()

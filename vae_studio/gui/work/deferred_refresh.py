@@ -8,8 +8,8 @@ thread busy for hundreds of milliseconds per snapshot (benchmarks/gui_responsive
 
 A panel hands :class:`DeferredRefresh` the function that brings it up to date and calls
 :meth:`~DeferredRefresh.request` from its AppState listeners. While the panel is on screen, any
-number of requests run that function once, on the next event-loop turn, when the burst of events
-is over; while it is off screen a request only marks the panel stale, and it catches up at once
+number of requests run that function once, on the next free event-loop turn (one panel's refresh
+per turn, work/turns.py), when the burst of events is over; while it is off screen a request only marks the panel stale, and it catches up at once
 when it comes on screen (the user is looking at it then). A click (a new probe or selection) is
 not a burst and deserves an answer in the same turn: :meth:`~DeferredRefresh.now_or_when_shown`
 runs such an update at once on screen.
@@ -31,6 +31,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget, QWidget
+
+from .turns import OwnTurn
 
 
 def _enclosing_dock(widget: QWidget) -> QDockWidget | None:
@@ -56,7 +58,9 @@ class DeferredRefresh(QObject):
         self._dock: QDockWidget | None = None
         self._tab_raised = True  # what the dock's visibilityChanged said last (always True outside a dock)
         self._was_on_screen = False
-        self._timer = QTimer(self, singleShot=True, interval=0, timeout=self._run)
+        self._turn = OwnTurn(self, self._run)
+        # Waits out a min_interval_s, then asks for a turn.
+        self._timer = QTimer(self, singleShot=True, timeout=self._turn.start)
         panel.installEventFilter(self)
         self._follow_dock()
 
@@ -70,13 +74,16 @@ class DeferredRefresh(QObject):
         return self._panel.isVisible() and self._tab_raised
 
     def request(self, min_interval_s: float = 0.0) -> None:
-        """The state changed: refresh on the next event-loop turn if on screen, else once shown again;
+        """The state changed: refresh on the next free event-loop turn if on screen, else once shown again;
         with ``min_interval_s``, no sooner than that after the previous refresh (module doc)."""
         self._stale = True
         if not self.on_screen():
             return
         wait_ms = round(max(0.0, min_interval_s - (time.perf_counter() - self._last_run)) * 1000)
-        if not self._timer.isActive() or wait_ms < self._timer.remainingTime():
+        if wait_ms == 0:
+            self._timer.stop()
+            self._turn.start()
+        elif not self._turn.isActive() and (not self._timer.isActive() or wait_ms < self._timer.remainingTime()):
             self._timer.start(wait_ms)
 
     def now_or_when_shown(self, update: Callable[[], None]) -> None:
@@ -90,6 +97,7 @@ class DeferredRefresh(QObject):
         """Forget any pending refresh (the panel's shutdown: nothing may start after it)."""
         self._stale = False
         self._timer.stop()
+        self._turn.stop()
 
     def _run(self) -> None:
         if self._stale and self.on_screen():

@@ -17,7 +17,7 @@ import pyqtgraph as pg
 import torch
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QFrame, QLabel, QMessageBox, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGraphicsView, QLabel, QMessageBox, QStackedWidget, QVBoxLayout, QWidget
 
 from ....core.app_state import AppState, Event
 from ....core.compatibility import can_run_on
@@ -27,6 +27,7 @@ from ....core.map_notices import map_notices
 from ....core.models import AE
 from ...widgets.colours import UNLABELLED, class_colours
 from ...work.tasks import Task, TaskState
+from ...work.turns import OwnTurn
 from ...widgets.fast_scatter import ViewMotion, hide_grid_while_moving
 from ...widgets.latent_scatter import InertScatter, ScrubViewBox, move_scatter
 from ...widgets.notices import MapNotice
@@ -105,7 +106,7 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
         self._manifold_timer = QTimer(
             self, singleShot=True, interval=MANIFOLD_DEBOUNCE_MS, timeout=self._request_manifold
         )
-        self._after_run_timer = QTimer(self, singleShot=True, interval=0, timeout=self._show_finished_run)
+        self._after_run = OwnTurn(self, self._show_finished_run)
 
         self.subscribe(self._on_current_model, Event.CURRENT_MODEL, Event.WEIGHTS)
         self.subscribe(self._on_dataset, Event.DATASET)
@@ -148,6 +149,10 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
         self._viewbox = ScrubViewBox()
         self.latentMap = pg.PlotWidget(viewBox=self._viewbox)
         self.latentMap.setObjectName("latentMap")
+        # Changes repainted as one rectangle: pyqtgraph's minimal updates clipped a selection's ring, its
+        # posterior samples and the probe to a region of several rectangles, and painting every layer
+        # through that clip took 16-28 ms during training against 7-12 ms (benchmarks/gui_responsiveness.py).
+        self.latentMap.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
         self.mapNotice = MapNotice(self.latentMap)  # posterior collapse, tiny scales (core.map_notices)
         self.latentMap.setAspectLocked(True)
         self.latentMap.showGrid(x=True, y=True, alpha=0.15)
@@ -247,7 +252,7 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
         plot = self.latentMap.getPlotItem()
         if self.state.training:
             # Training refreshes hold the view steady (_on_encoding), so the axes can be kept as pictures.
-            self._after_run_timer.stop()
+            self._after_run.stop()
             cache_axes(plot, True)
             # The training panel provides encodings now; work in flight is superseded.
             self._encode_task.cancel()
@@ -255,10 +260,10 @@ class LatentMapPanel(ViewPlaneControls, MapLayers, Panel):
             cache_axes(plot, False)
             self._encode_timer.start()
         else:
-            # In an event-loop turn of its own, after the run's last refresh is painted: Qt runs a
-            # singleShot(0) call, and the repaints it asks for, in the same pass as the run's end, and
-            # together they held the window up for 50-120 ms (benchmarks/gui_responsiveness.py).
-            self._after_run_timer.start()
+            # In an event-loop turn of its own, after the run's last refresh is painted and apart from the
+            # other panels' end-of-run work (work/turns.py): in one pass together they held the window up
+            # for 50-120 ms (benchmarks/gui_responsiveness.py).
+            self._after_run.start()
 
     def _show_finished_run(self) -> None:
         """Axes drawn afresh again (pans and zooms change them at every frame) and, when the run's last

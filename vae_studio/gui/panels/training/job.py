@@ -26,6 +26,13 @@ from ....core.training_report import Snapshot, TrainingReporter, take_snapshot
 from ...work.gc_pauses import import_torch_optimisers
 from ...work.tasks import TaskState
 
+# A run's first step waits (at most this long) until the window has shown the untrained model's map.
+# Shown while the run started, that first showing (the map fitted and drawn anew, 30-40 ms of the GUI
+# thread) competed with the training thread's first steps for the cores and the interpreter, and held
+# the window up for 40-60 ms; shown first, 20-43 ms, for no slower runs (benchmarks/gui_responsiveness.py,
+# docs/PERFORMANCE.md §3).
+FIRST_MAP_WAIT_S = 1.0
+
 
 @dataclass(frozen=True)
 class RunOutcome:
@@ -42,7 +49,8 @@ class TrainingJob:
     """The task the worker thread runs: it trains its own model; a core TrainingReporter reports.
 
     The GUI thread may change ``reporter.refresh_steps`` at any time and sets
-    ``reporter.snapshot_taken`` once it has shown a snapshot.
+    ``reporter.snapshot_taken`` once it has shown a snapshot (painted it); the first step waits for
+    the first one (FIRST_MAP_WAIT_S).
     """
 
     def __init__(
@@ -79,7 +87,7 @@ class TrainingJob:
         self.reporter.attach(trainer)
         trainer.on_step(ThreadGovernor().on_step)  # fewer threads while another program takes a core
         self.model.to(trainer.device)
-        self.reporter.start()
+        self.reporter.start(wait_shown_s=FIRST_MAP_WAIT_S)
         result = trainer.run()
         self.reporter.flush()
         final = self.reporter.snapshot(result.steps)

@@ -12,7 +12,7 @@ import copy
 import re
 import time
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -55,6 +55,8 @@ class TrainingPanel(DatasetChooser, Panel):
         self._run: Run | None = None
         self._syncing_combo = False
         self._loading_spec: str | None = None  # what the loader is loading now
+        # Fires after the paints a snapshot asked for (they are posted events of the pass that applied it).
+        self._snapshot_shown = QTimer(self, singleShot=True, interval=0, timeout=self._let_next_snapshot_come)
 
         self._build_widgets()
         self.form.restore()
@@ -179,11 +181,14 @@ class TrainingPanel(DatasetChooser, Panel):
             return
         self._run.stopping = True
         self.task.stop()
+        self._run.job.reporter.snapshot_taken.set()  # a worker waiting for the first map stops at once
         self.statusLabel.setText("Stopping…")
         self._update_controls()
 
     def shutdown(self) -> None:
         """Stop and join the worker (the main window's closeEvent calls this); keeps what was trained."""
+        if self._run is not None:
+            self._run.job.reporter.snapshot_taken.set()  # no first map will be shown now
         super().shutdown()
         self.form.save()
         run, self._run = self._run, None
@@ -226,7 +231,13 @@ class TrainingPanel(DatasetChooser, Panel):
             self._apply_epoch(run, message)
         elif isinstance(message, Snapshot):
             self._apply_snapshot(run, message)
-            run.job.reporter.snapshot_taken.set()  # only now may the worker send the next one
+            self._snapshot_shown.start()
+
+    def _let_next_snapshot_come(self) -> None:
+        """The snapshot is shown (painted): only now may the worker send the next one, or take its
+        first step (job.FIRST_MAP_WAIT_S)."""
+        if self._run is not None:
+            self._run.job.reporter.snapshot_taken.set()
 
     def _apply_steps(self, run: Run, figures: StepFigures) -> None:
         figures.add_to(run.trained.history)
