@@ -4,9 +4,9 @@ A panel is a widget that shows (and changes) the shared AppState. It subscribes 
 :meth:`Panel.subscribe`, runs background work on :class:`~..work.tasks.Task` objects it parents
 (``Task(self, ...)``) and follows bursts of events through ``DeferredRefresh(self, ...)``; timers
 are its children too, as is work waiting for a turn of its own (``OwnTurn(self, ...)``).
-:meth:`Panel.shutdown` therefore needs no list of its own: it unsubscribes, stops every child timer,
-turn and refresh, and joins every child task's thread, so closing the window
-leaves nothing running. A panel with a picture worth saving overrides :meth:`Panel.export_image`.
+:meth:`Panel.shutdown` therefore needs no list of its own: it unsubscribes, stops every child
+timer, turn and refresh, and joins every child task's thread, so closing the window leaves nothing
+running. A panel with a picture worth saving overrides :meth:`Panel.export_image`.
 
 Its ``objectName`` is ``<name>Panel`` (``latentMapPanel``, ``trainingPanel``, …), from the class's
 ``name``, the key of its row in the window's table of panels (gui/workspace.py).

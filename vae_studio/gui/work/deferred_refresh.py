@@ -9,8 +9,9 @@ thread busy for hundreds of milliseconds per snapshot (benchmarks/gui_responsive
 A panel hands :class:`DeferredRefresh` the function that brings it up to date and calls
 :meth:`~DeferredRefresh.request` from its AppState listeners. While the panel is on screen, any
 number of requests run that function once, on the next free event-loop turn (one panel's refresh
-per turn, work/turns.py), when the burst of events is over; while it is off screen a request only marks the panel stale, and it catches up at once
-when it comes on screen (the user is looking at it then). A click (a new probe or selection) is
+per turn: work/turns.py), when the burst of events is over; while it is off screen a request only
+marks the panel stale, and it catches up at once when it comes on screen (the user is looking at
+it then). A click (a new probe or selection) is
 not a burst and deserves an answer in the same turn: :meth:`~DeferredRefresh.now_or_when_shown`
 runs such an update at once on screen.
 
