@@ -34,7 +34,10 @@ class MapLayers:
         self.manifoldImage.setOpacity(0.9)
         self.manifoldImage.hide()
         self._ellipses = add(pg.PlotCurveItem(pen=pg.mkPen(255, 255, 255, 90), connect="finite"), 5)
-        dashed = pg.mkPen(255, 255, 255, 170, width=1.5, style=Qt.PenStyle.DashLine)
+        # One pixel wide, so Qt draws the dashes with its fast hairline stroker: at 1.5 px the two circles
+        # were stroked as polygons, 2-3 ms of every repaint of the map (0.1 ms now); a little more opaque
+        # to stand out as much.
+        dashed = pg.mkPen(255, 255, 255, 220, width=1, style=Qt.PenStyle.DashLine)
         self._prior = add(pg.PlotCurveItem(pen=dashed, connect="finite"), 6)
         self._selected_ring = add(
             InertScatter(pxMode=True, size=14, symbol="o", brush=None, pen=pg.mkPen("w", width=2)), 7
