@@ -2,10 +2,10 @@
 
 Qt runs every zero-interval timer that is due in one pass of the event loop, and the repaints they
 ask for in the next: when a training snapshot, the loss curves' refresh and a panel's end-of-run fit
-came due together, the window ran them back to back and then painted them all, 40-70 ms in which
+came due together, the window ran them back to back and then painted them all, 35-60 ms in which
 no click could be answered (benchmarks/gui_responsiveness.py). :class:`OwnTurn` is a zero-interval
-single-shot timer whose pieces share one queue per thread: one piece runs per pass, the timer that
-runs the next is started after it, so the paint the piece asked for (a posted event) and any input
+single-shot timer whose pieces share one queue, the GUI thread's: one piece runs per pass, the timer
+that runs the next is started after it, so the paint the piece asked for (a posted event) and any input
 or due timer come before the next piece. Measured with a 10 ms timer beside three 15-ms pieces that
 each repaint a widget: ticks came between every piece and its paint and the next piece.
 """
@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QTimer
 
 
 class _Queue(QObject):
-    """The pieces waiting for a turn in this thread, oldest first; one runs per event-loop pass."""
+    """The pieces waiting for a turn of the GUI thread, oldest first; one runs per event-loop pass."""
 
     def __init__(self) -> None:
         super().__init__()
