@@ -11,9 +11,8 @@ A panel hands :class:`DeferredRefresh` the function that brings it up to date an
 number of requests run that function once, on the next free event-loop turn (one panel's refresh
 per turn: work/turns.py), when the burst of events is over; while it is off screen a request only
 marks the panel stale, and it catches up at once when it comes on screen (the user is looking at
-it then). A click (a new probe or selection) is
-not a burst and deserves an answer in the same turn: :meth:`~DeferredRefresh.now_or_when_shown`
-runs such an update at once on screen.
+it then). A click (a new probe or selection) is not a burst and deserves an answer in the same
+turn: :meth:`~DeferredRefresh.now_or_when_shown` runs such an update at once on screen.
 
 A panel whose redraw is costly and whose events come steadily while a model trains (the loss
 curves: ten history updates a second) asks with a ``min_interval_s`` for those events: such a
